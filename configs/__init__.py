@@ -1,0 +1,1 @@
+"""Packaged LightningCLI configs, readable through importlib.resources."""

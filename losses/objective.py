@@ -1,0 +1,72 @@
+"""The STROTSS objective (method note, loss term 5): content, relaxed EMD, moment and palette terms combined."""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import torch
+
+from strotss.losses.moments import Moments, moment_loss, moments
+from strotss.losses.palette import palette_loss
+from strotss.losses.remd import relaxed_emd
+from strotss.losses.self_similarity import self_similarity_loss
+
+Weighting = Literal["code", "paper"]
+
+
+class StyleTarget(NamedTuple):
+    """Style hypercolumns (B×M×C) and their cached moments, computed once per style image and scale."""
+
+    samples: torch.Tensor
+    moments: Moments
+
+
+class PointTargets(NamedTuple):
+    """Point-to-point guidance: output and style hypercolumns around paired points (B×P×K×C each)."""
+
+    out: torch.Tensor
+    style: torch.Tensor
+
+
+def style_target(samples: torch.Tensor, point_samples: torch.Tensor | None = None) -> StyleTarget:
+    """Cache a style's samples and moments; guidance point samples also enter the moments (method note)."""
+    with torch.no_grad():
+        pool = samples if point_samples is None else torch.cat([samples, point_samples.flatten(1, 2)], dim=1)
+        return StyleTarget(samples.detach(), moments(pool))
+
+
+def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
+                  points: PointTargets | None = None) -> dict[str, torch.Tensor]:
+    """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target."""
+    remd = relaxed_emd(out, style.samples)
+    moment_samples = out
+    if points is not None:
+        b, p, k, c = points.out.shape
+        pair_remd = relaxed_emd(points.out.reshape(b * p, k, c), points.style.reshape(b * p, k, c))
+        remd = remd + pair_remd.view(b, p).mean(dim=1)
+        moment_samples = torch.cat([out, points.out.flatten(1, 2)], dim=1)
+    return {
+        "content": self_similarity_loss(out, content),
+        "remd": remd,
+        "moment": moment_loss(moment_samples, style.moments),
+        "palette": palette_loss(out[..., :3], style.samples[..., :3]),
+    }
+
+
+def combine_terms(terms: dict[str, torch.Tensor], alpha: float, weighting: Weighting = "code") -> torch.Tensor:
+    """Weight the terms as the authors' code, (αℓc+ℓr+ℓm+ℓp/max(α,1))/(α+2), or as the paper writes it."""
+    if weighting == "code":
+        total = alpha * terms["content"] + terms["remd"] + terms["moment"] + terms["palette"] / max(alpha, 1.0)
+        return total / (alpha + 2.0)
+    if weighting == "paper":
+        total = alpha * terms["content"] + terms["remd"] + terms["moment"] + terms["palette"] / alpha
+        return total / (2.0 + alpha + 1.0 / alpha)
+    raise ValueError(f"unknown weighting {weighting!r}; use 'code' or 'paper'")
+
+
+def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float = 1.0,
+                 weighting: Weighting = "code", points: PointTargets | None = None
+                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total STROTSS objective per image (B) and its terms, for hypercolumns already sampled."""
+    terms = strotss_terms(out, content, style, points)
+    return combine_terms(terms, alpha, weighting), terms

@@ -1,0 +1,1 @@
+"""Stylization networks (plain nn.Modules) and their checkpoint registry."""

@@ -1,0 +1,66 @@
+"""Building blocks shared by the stylization networks: padded convolutions, residual blocks, resize-conv."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, separable: bool = False) -> nn.Sequential:
+    """Reflection-padded convolution; separable=True makes it depthwise k×k followed by pointwise 1×1."""
+    pad = nn.ReflectionPad2d(kernel // 2)
+    if separable:
+        return nn.Sequential(pad, nn.Conv2d(c_in, c_in, kernel, stride, groups=c_in, bias=False),
+                             nn.Conv2d(c_in, c_out, 1))
+    return nn.Sequential(pad, nn.Conv2d(c_in, c_out, kernel, stride))
+
+
+class ConvNormAct(nn.Sequential):
+    """Convolution → instance norm (affine) → ReLU, the unit every encoder and decoder stage is made of."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int = 3, stride: int = 1, separable: bool = False,
+                 upsample: bool = False) -> None:
+        layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")] if upsample else []
+        layers += [conv(c_in, c_out, kernel, stride, separable), nn.InstanceNorm2d(c_out, affine=True),
+                   nn.ReLU()]
+        super().__init__(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """Two instance-normalized convolutions with an identity shortcut."""
+
+    def __init__(self, channels: int, separable: bool = True) -> None:
+        super().__init__()
+        self.body = nn.Sequential(ConvNormAct(channels, channels, separable=separable),
+                                  conv(channels, channels, separable=separable),
+                                  nn.InstanceNorm2d(channels, affine=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return x plus the block's residual."""
+        return x + self.body(x)
+
+
+class ModulatedNorm(nn.Module):
+    """Instance norm without its own affine, scaled and shifted per sample by (gamma, beta) from a style code."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+        self.norm = nn.InstanceNorm2d(channels, affine=False)
+
+    def forward(self, x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+        """AdaIN-style modulation: IN(x)·(1+gamma) + beta with gamma, beta of shape B×C."""
+        return self.norm(x) * (1.0 + gamma[:, :, None, None]) + beta[:, :, None, None]
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Reflect-pad the bottom and right edges so H and W become multiples of `multiple`."""
+    h, w = x.shape[-2:]
+    return F.pad(x, (0, (-w) % multiple, 0, (-h) % multiple), mode="reflect")
+
+
+def residual_output(x: torch.Tensor, delta: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Sigmoid head around the input's logit: exact identity when delta is 0, always inside (0, 1)."""
+    x = x.clamp(eps, 1.0 - eps)
+    return torch.sigmoid(torch.log(x) - torch.log1p(-x) + delta)

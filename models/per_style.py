@@ -1,0 +1,46 @@
+"""PerStyleNet: a lean feed-forward stylizer trained for one style (stride-4 residual encoder-decoder)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+from strotss.models.blocks import ConvNormAct, ResidualBlock, conv, pad_to_multiple, residual_output
+
+
+class PerStyleNet(nn.Module):
+    """Residual encoder-decoder with instance norm, reflection padding and resize-conv upsampling.
+
+    RGB in [0, 1] → RGB in [0, 1], any size; H and W are reflect-padded to a multiple of `stride`
+    inside forward and cropped back. Export uses `forward_aligned` and lets the runtime pad.
+    """
+
+    stride = 4
+
+    def __init__(self, channels: Sequence[int] = (16, 32, 48), num_blocks: int = 3, separable: bool = True) -> None:
+        super().__init__()
+        c0, c1, c2 = channels
+        self.encoder = nn.Sequential(
+            ConvNormAct(3, c0),
+            ConvNormAct(c0, c1, stride=2, separable=separable),
+            ConvNormAct(c1, c2, stride=2, separable=separable),
+        )
+        self.blocks = nn.Sequential(*(ResidualBlock(c2, separable) for _ in range(num_blocks)))
+        self.decoder = nn.Sequential(
+            ConvNormAct(c2, c1, separable=separable, upsample=True),
+            ConvNormAct(c1, c0, separable=separable, upsample=True),
+        )
+        self.head = conv(c0, 3)
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def forward_aligned(self, x: torch.Tensor) -> torch.Tensor:
+        """Stylize a B×3×H×W batch whose H and W are multiples of `stride`."""
+        return residual_output(x, self.head(self.decoder(self.blocks(self.encoder(x)))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stylize a B×3×H×W batch of RGB in [0, 1] of any size."""
+        h, w = x.shape[-2:]
+        return self.forward_aligned(pad_to_multiple(x, self.stride))[..., :h, :w]
