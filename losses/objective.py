@@ -8,16 +8,17 @@ import torch
 
 from strotss.losses.moments import Moments, moment_loss, moments
 from strotss.losses.palette import palette_loss
-from strotss.losses.remd import relaxed_emd
-from strotss.losses.self_similarity import self_similarity_loss
+from strotss.losses.remd import relaxed_emd, relaxed_emd_unit, unit
+from strotss.losses.self_similarity import self_similarity_loss_unit
 
 Weighting = Literal["code", "paper"]
 
 
 class StyleTarget(NamedTuple):
-    """Style hypercolumns (B×M×C) and their cached moments, computed once per style image and scale."""
+    """Style hypercolumns (B×M×C), their unit-length copies and moments, computed once per style and scale."""
 
     samples: torch.Tensor
+    unit: torch.Tensor
     moments: Moments
 
 
@@ -32,13 +33,14 @@ def style_target(samples: torch.Tensor, point_samples: torch.Tensor | None = Non
     """Cache a style's samples and moments; guidance point samples also enter the moments (method note)."""
     with torch.no_grad():
         pool = samples if point_samples is None else torch.cat([samples, point_samples.flatten(1, 2)], dim=1)
-        return StyleTarget(samples.detach(), moments(pool))
+        return StyleTarget(samples.detach(), unit(samples), moments(pool))
 
 
 def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
                   points: PointTargets | None = None) -> dict[str, torch.Tensor]:
     """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target."""
-    remd = relaxed_emd(out, style.samples)
+    out_unit = unit(out)
+    remd = relaxed_emd_unit(out_unit, style.unit)
     moment_samples = out
     if points is not None:
         b, p, k, c = points.out.shape
@@ -46,7 +48,7 @@ def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
         remd = remd + pair_remd.view(b, p).mean(dim=1)
         moment_samples = torch.cat([out, points.out.flatten(1, 2)], dim=1)
     return {
-        "content": self_similarity_loss(out, content),
+        "content": self_similarity_loss_unit(out_unit, unit(content.detach())),
         "remd": remd,
         "moment": moment_loss(moment_samples, style.moments),
         "palette": palette_loss(out[..., :3], style.samples[..., :3]),

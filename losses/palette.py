@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from strotss.losses.remd import cosine_cost_matrix, cosine_cost_pairs, relaxed_emd
+from strotss.losses.remd import cosine_cost_matrix, cosine_cost_pairs, relaxed_emd_with_cost
 
 # Orthonormal colour rotation of the authors' code; the first axis is the grey axis.
 COLOUR_ROTATION = torch.tensor([[0.577350, 0.577350, 0.577350],
@@ -35,5 +35,5 @@ def palette_cost_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def palette_loss(a_rgb: torch.Tensor, b_rgb: torch.Tensor) -> torch.Tensor:
     """Relaxed EMD between output colours (B×N×3) and style colours (B×M×3) after rotation → B."""
-    return relaxed_emd(rotate_colours(a_rgb), rotate_colours(b_rgb),
-                       cost_matrix=palette_cost_matrix, cost_pairs=palette_cost_pairs)
+    return relaxed_emd_with_cost(rotate_colours(a_rgb), rotate_colours(b_rgb.detach()),
+                                 palette_cost_matrix, palette_cost_pairs)

@@ -1,8 +1,8 @@
 """Relaxed Earth Mover's Distance (method note, loss term 1) with gradient through the chosen pairs only.
 
-ℓ_r = max(mean_i min_j C_ij, mean_j min_i C_ij). The argmins are found on the full N×M cost matrix
-without autograd; the loss is then re-evaluated on the N + M chosen pairs only. Value and gradient
-equal autograd through `min` exactly, without keeping the N×M matrix for backward.
+ℓ_r = max(mean_i min_j C_ij, mean_j min_i C_ij). The nearest pairs are found on the full N×M cost
+matrix without autograd; the loss is then re-evaluated on the chosen pairs only, so backward costs
+O((N+M)·C) instead of O(N·M·C). Value and gradient equal autograd through `min` exactly.
 """
 
 from __future__ import annotations
@@ -13,18 +13,22 @@ import torch
 import torch.nn.functional as F
 
 EPS = 1e-8
-PairCost = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-MatrixCost = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+CostFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def unit(x: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to unit length; zero rows stay zero (count as orthogonal to everything)."""
+    return F.normalize(x, dim=-1, eps=EPS)
 
 
 def cosine_cost_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """C_ij = 1 − cos(a_i, b_j) for B×N×C and B×M×C inputs → B×N×M (zero vectors count as orthogonal)."""
-    return 1.0 - F.normalize(a, dim=-1, eps=EPS) @ F.normalize(b, dim=-1, eps=EPS).transpose(-1, -2)
+    """C_ij = 1 − cos(a_i, b_j) for B×N×C and B×M×C inputs → B×N×M."""
+    return 1.0 - unit(a) @ unit(b).transpose(-1, -2)
 
 
 def cosine_cost_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """1 − cos(a_k, b_k) row by row for equally shaped B×K×C inputs → B×K."""
-    return 1.0 - (F.normalize(a, dim=-1, eps=EPS) * F.normalize(b, dim=-1, eps=EPS)).sum(-1)
+    return 1.0 - (unit(a) * unit(b)).sum(-1)
 
 
 def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -32,9 +36,32 @@ def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return torch.gather(x, 1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
-def relaxed_emd(a: torch.Tensor, b: torch.Tensor, *, cost_matrix: MatrixCost = cosine_cost_matrix,
-                cost_pairs: PairCost = cosine_cost_pairs) -> torch.Tensor:
-    """Relaxed EMD between point sets a (B×N×C) and b (B×M×C) → B; defaults to the cosine cost."""
+def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor) -> torch.Tensor:
+    """Cosine relaxed EMD from unit-length rows (B×N×C with grad, B×M×C constant) → B.
+
+    mean_j (1 − â_{i*(j)}·b̂_j) is rewritten as 1 − Σ_i â_i·(Σ_{j: i*(j)=i} b̂_j)/M, so neither
+    direction materializes an M×C gathered copy that needs a gradient.
+    """
+    with torch.no_grad():
+        sim = a_unit @ b_unit.transpose(-1, -2)
+        nearest_b = sim.argmax(dim=2)
+        nearest_a = sim.argmax(dim=1)
+        del sim
+        pooled = torch.zeros_like(a_unit).scatter_add_(
+            1, nearest_a.unsqueeze(-1).expand(-1, -1, b_unit.shape[-1]), b_unit)
+        chosen_b = _gather_rows(b_unit, nearest_b)
+    row = 1.0 - (a_unit * chosen_b).sum(dim=(1, 2)) / a_unit.shape[1]
+    col = 1.0 - (a_unit * pooled).sum(dim=(1, 2)) / b_unit.shape[1]
+    return torch.maximum(row, col)
+
+
+def relaxed_emd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Relaxed EMD with cosine cost between point sets a (B×N×C) and a constant target b (B×M×C) → B."""
+    return relaxed_emd_unit(unit(a), unit(b.detach()))
+
+
+def relaxed_emd_with_cost(a: torch.Tensor, b: torch.Tensor, cost_matrix: CostFn, cost_pairs: CostFn) -> torch.Tensor:
+    """Relaxed EMD for any cost given as a full-matrix and a row-by-row function (e.g. the palette cost) → B."""
     with torch.no_grad():
         cost = cost_matrix(a, b)
         nearest_b = cost.argmin(dim=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from typing import Sequence
 
@@ -23,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"strotss {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for verb in VERBS:
+        if importlib.util.find_spec(f"strotss.commands.{verb}") is None:
+            continue
         module = importlib.import_module(f"strotss.commands.{verb}")
         p = sub.add_parser(
             verb,

@@ -60,7 +60,7 @@ def resize_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
     h, w = img.shape[:2]
     scale = long_side / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS))
+    return np.array(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS))
 
 
 @contextlib.contextmanager

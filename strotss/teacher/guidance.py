@@ -1,0 +1,133 @@
+"""Guidance inputs: colour-coded region masks and point-pair files, turned into per-scale boolean masks.
+
+Method note, "Guidance": pixels of the same colour in the content and style masks form a region pair.
+Mask colours are snapped to a palette of dominant colours, so noisy JPEG masks work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from strotss.errors import UserError
+from strotss.imageio import read_rgb
+
+MIN_REGION_FRACTION = 0.002  # colours covering less than this are JPEG noise, not regions
+MERGE_DISTANCE = 60.0        # dominant colours closer than this (RGB, 0–255) are one region colour
+
+
+@dataclass
+class RegionMasks:
+    """Paired boolean masks at full resolution: content R×H×W and style R×H'×W', one row per colour."""
+
+    colours: np.ndarray
+    content: torch.Tensor
+    style: torch.Tensor
+
+    def at(self, content_hw: tuple[int, int], style_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both mask stacks resized (nearest) to one scale's content and style sizes."""
+        return _resize_masks(self.content, content_hw), _resize_masks(self.style, style_hw)
+
+
+def _resize_masks(masks: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+    """Nearest-neighbour resize of an R×H×W boolean stack."""
+    return F.interpolate(masks[None].float(), size=hw, mode="nearest")[0] > 0.5
+
+
+def dominant_colours(mask: np.ndarray, min_fraction: float = MIN_REGION_FRACTION) -> np.ndarray:
+    """Mean colours of the 8-level-per-channel colour bins that cover at least min_fraction of the pixels."""
+    px = mask.reshape(-1, 3).astype(np.int64)
+    codes = (px // 32) @ np.array([64, 8, 1])
+    counts = np.bincount(codes, minlength=512)
+    keep = np.nonzero(counts >= max(1, min_fraction * len(px)))[0]
+    sums = np.stack([np.bincount(codes, weights=px[:, c], minlength=512) for c in range(3)], axis=1)
+    return sums[keep] / counts[keep, None]
+
+
+def merge_colours(colours: np.ndarray, distance: float = MERGE_DISTANCE) -> np.ndarray:
+    """Greedily merge colours closer than distance, so shades of one noisy region become one palette entry."""
+    palette: list[np.ndarray] = []
+    for c in colours:
+        if all(np.linalg.norm(c - p) >= distance for p in palette):
+            palette.append(c)
+    return np.array(palette)
+
+
+def snap_to_palette(mask: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Label every pixel with the index of its nearest palette colour (H×W int array)."""
+    px = mask.reshape(-1, 1, 3).astype(np.float32)
+    return np.argmin(((px - palette[None].astype(np.float32)) ** 2).sum(-1), axis=1).reshape(mask.shape[:2])
+
+
+def _fit(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """Resize a mask (nearest) to an image's H×W when the user drew it at another size."""
+    if mask.shape[:2] == hw:
+        return mask
+    t = torch.from_numpy(mask).permute(2, 0, 1)[None].float()
+    return F.interpolate(t, size=hw, mode="nearest")[0].permute(1, 2, 0).byte().numpy()
+
+
+def region_masks(content_mask: np.ndarray, style_mask: np.ndarray, content_hw: tuple[int, int],
+                 style_hw: tuple[int, int], names: tuple[str, str] = ("content mask", "style mask")
+                 ) -> RegionMasks:
+    """Pair the regions of two colour masks by colour; every colour must appear in both masks."""
+    cm, sm = _fit(content_mask, content_hw), _fit(style_mask, style_hw)
+    palette = merge_colours(np.concatenate([dominant_colours(cm), dominant_colours(sm)]))
+    cl, sl = snap_to_palette(cm, palette), snap_to_palette(sm, palette)
+    c_frac = np.bincount(cl.ravel(), minlength=len(palette)) / cl.size
+    s_frac = np.bincount(sl.ravel(), minlength=len(palette)) / sl.size
+    for i, colour in enumerate(palette):
+        rgb = tuple(int(round(v)) for v in colour)
+        if (c_frac[i] >= MIN_REGION_FRACTION) != (s_frac[i] >= MIN_REGION_FRACTION):
+            has, lacks = names if c_frac[i] >= MIN_REGION_FRACTION else names[::-1]
+            raise UserError(f"{has}: colour {rgb} has no partner region in the {lacks}; paint the matching "
+                            f"region in the {lacks} with the same colour, or remove it")
+    pairs = [i for i in range(len(palette)) if c_frac[i] >= MIN_REGION_FRACTION]
+    idx = torch.tensor(pairs).view(-1, 1, 1)
+    return RegionMasks(palette[pairs], torch.from_numpy(cl)[None] == idx, torch.from_numpy(sl)[None] == idx)
+
+
+def load_region_masks(content_mask: str | Path, style_mask: str | Path, content_hw: tuple[int, int],
+                      style_hw: tuple[int, int]) -> RegionMasks:
+    """Read two mask image files (any size; resized to their images) and pair their regions."""
+    return region_masks(read_rgb(content_mask), read_rgb(style_mask), content_hw, style_hw,
+                        names=(str(content_mask), str(style_mask)))
+
+
+def load_points(path: str | Path) -> np.ndarray:
+    """Read point pairs `content_x content_y style_x style_y` (pixels of the original images) → P×4 array.
+
+    One pair per line, numbers separated by spaces or commas; blank lines and `#` comments are ignored.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: points file not found; give a text file with lines `cx cy sx sy`")
+    rows = []
+    for n, line in enumerate(p.read_text().splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = [f for f in re.split(r"[,\s]+", line) if f]
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            values = []
+        if len(values) != 4:
+            raise UserError(f"{p}:{n}: expected four numbers `content_x content_y style_x style_y`, got {line!r}")
+        rows.append(values)
+    if not rows:
+        raise UserError(f"{p}: no point pairs found; add lines `content_x content_y style_x style_y`")
+    return np.array(rows, dtype=np.float32)
+
+
+def check_points(points: np.ndarray, content_hw: tuple[int, int], style_hw: tuple[int, int], source: str) -> None:
+    """Reject points outside their image, naming the first offending pair."""
+    for i, (cx, cy, sx, sy) in enumerate(points, start=1):
+        if not (0 <= cx < content_hw[1] and 0 <= cy < content_hw[0] and 0 <= sx < style_hw[1] and 0 <= sy < style_hw[0]):
+            raise UserError(f"{source}: pair {i} ({cx:g}, {cy:g}) → ({sx:g}, {sy:g}) lies outside the images "
+                            f"(content {content_hw[1]}×{content_hw[0]}, style {style_hw[1]}×{style_hw[0]})")

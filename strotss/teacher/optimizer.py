@@ -1,0 +1,214 @@
+"""The per-image STROTSS optimizer: the slow, best-quality teacher and the fallback for guided edits.
+
+Method note, "Per-image optimizer": the output is a Laplacian pyramid (5 bands + residual) optimized
+with RMSprop, coarse to fine (long side 64, 128, … up to `size`), initialized from the style's mean
+colour plus the content's finest band, with content weight α·16 halved after each scale.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from strotss.errors import UserError
+from strotss.imageio import resize_long_side
+from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
+                            random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target)
+from strotss.teacher.guidance import RegionMasks, check_points
+from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
+
+COARSEST = 64
+
+
+@dataclass
+class StrotssConfig:
+    """Every knob of the per-image optimizer, with the method note's defaults."""
+
+    size: int = 512
+    alpha: float = 1.0
+    iters: int = 200
+    lr: float = 2e-3
+    last_lr: float = 1e-3
+    weighting: Literal["code", "paper"] = "code"
+    extractor: str = "vgg19"
+    weights: str | None = None
+    n_out: int = 1024
+    n_style: int = 5000
+    pyramid_levels: int = 5
+    init_scales: int = 1
+    seed: int = 0
+    device: str | None = None
+
+
+@dataclass
+class OptimizeResult:
+    """The stylized image (H×W×3 float32 in [0, 1]), the per-iteration loss log and the wall time."""
+
+    image: np.ndarray
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    config: dict = field(default_factory=dict)
+
+
+def scale_schedule(size: int) -> list[int]:
+    """Long sides of the coarse-to-fine scales: size, size/2, … down to no less than 64, coarsest first."""
+    if size < COARSEST:
+        raise UserError(f"--size {size} is below the coarsest scale ({COARSEST} px); use --size {COARSEST} or more")
+    return [size // 2 ** k for k in range(int(math.log2(size / COARSEST)), -1, -1)]
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """The requested device, or CUDA when present, else CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {device}: no CUDA GPU is visible; use --device cpu")
+    return torch.device(device)
+
+
+def to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
+    """H×W×3 uint8/float image → 1×3×H×W float32 in [0, 1] on device."""
+    t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
+    return (t / 255.0 if img.dtype == np.uint8 else t).to(device)
+
+
+def _resized(img: np.ndarray, long_side: int, device: torch.device) -> torch.Tensor:
+    """A uint8 image resized (Lanczos) to a long side, as a tensor."""
+    return to_tensor(resize_long_side(img, long_side), device)
+
+
+class _Scale:
+    """Everything fixed during one scale: content features, style targets per region, masks, points."""
+
+    def __init__(self, extractor: FeatureExtractor, content: torch.Tensor, style: torch.Tensor,
+                 regions: RegionMasks | None, points: np.ndarray | None, src_hw: tuple, style_src_hw: tuple,
+                 config: StrotssConfig, generator: torch.Generator) -> None:
+        self.content, self.extractor, self.config, self.g = content, extractor, config, generator
+        self.hw = content.shape[-2:]
+        s_hw = style.shape[-2:]
+        with torch.no_grad():
+            self.content_feats = extractor(content)
+            style_feats = extractor(style)
+        if regions is None:
+            self.masks = [None]
+            style_masks = [None]
+        else:
+            cm, sm = regions.at(tuple(self.hw), tuple(s_hw))
+            self.masks, style_masks = list(cm), list(sm)
+        self.out_points = self.style_points = None
+        if points is not None:
+            spacing = 0.01 * max(self.hw)
+            sy, sx = s_hw[0] / style_src_hw[0], s_hw[1] / style_src_hw[1]
+            cy, cx = self.hw[0] / src_hw[0], self.hw[1] / src_hw[1]
+            self.out_points = neighbourhood(torch.from_numpy(points[:, [1, 0]] * [cy, cx]), spacing)
+            style_pts = neighbourhood(torch.from_numpy(points[:, [3, 2]] * [sy, sx]), 0.01 * max(s_hw))
+            with torch.no_grad():
+                self.style_points = sample_hypercolumns(style, style_feats, style_pts.reshape(1, -1, 2),
+                                                        extractor.strides).view(1, *style_pts.shape[:2], -1)
+        self.targets = []
+        for m in style_masks:
+            pos = random_pixels(s_hw[0], s_hw[1], config.n_style, mask=m, generator=generator)
+            with torch.no_grad():
+                hc = sample_hypercolumns(style, style_feats, pos, extractor.strides)
+            self.targets.append(style_target(hc, self.style_points))
+
+    def loss(self, x: torch.Tensor, alpha: float) -> tuple[torch.Tensor, dict[str, float]]:
+        """The objective of the current image, averaged over region pairs, with its terms for logging."""
+        feats = self.extractor(x)
+        strides = self.extractor.strides
+        points = None
+        if self.out_points is not None:
+            out_pts = sample_hypercolumns(x, feats, self.out_points.reshape(1, -1, 2), strides)
+            points = PointTargets(out_pts.view(1, *self.out_points.shape[:2], -1), self.style_points)
+        totals, logs = [], {}
+        for mask, target in zip(self.masks, self.targets):
+            pos = shuffled_subset(grid_positions(*self.hw, mask=mask, generator=self.g), self.config.n_out, self.g)
+            total, terms = strotss_loss(sample_hypercolumns(x, feats, pos, strides),
+                                        sample_hypercolumns(self.content, self.content_feats, pos, strides),
+                                        target, alpha, self.config.weighting, points)
+            totals.append(total)
+            for k, v in terms.items():
+                logs[k] = logs.get(k, 0.0) + float(v.detach()) / len(self.masks)
+        total = torch.stack(totals).mean()
+        logs["total"] = float(total.detach())
+        return total, logs
+
+
+def _check_image(img: np.ndarray, name: str) -> None:
+    """Reject images smaller than the coarsest scale, which the schedule cannot start from."""
+    if max(img.shape[:2]) < COARSEST:
+        raise UserError(f"{name}: {img.shape[1]}×{img.shape[0]} px is smaller than the coarsest scale "
+                        f"({COARSEST} px long side); use a larger image")
+
+
+def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig | None = None, *,
+                   regions: tuple[np.ndarray, np.ndarray] | RegionMasks | None = None,
+                   points: np.ndarray | None = None, init: np.ndarray | None = None,
+                   extractor: FeatureExtractor | None = None, progress: bool = True,
+                   names: tuple[str, str] = ("content", "style")) -> OptimizeResult:
+    """Stylize one content image (H×W×3 uint8) with one style image by optimizing the STROTSS objective.
+
+    regions: two colour masks (content, style) or prepared RegionMasks; points: P×4 array of
+    (content_x, content_y, style_x, style_y) in original pixels; init: warm-start image (e.g. a student's
+    output) — then only the last `config.init_scales` scales run.
+    """
+    from strotss.teacher.guidance import region_masks
+
+    config = config or StrotssConfig()
+    _check_image(content, names[0])
+    _check_image(style, names[1])
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    g = torch.Generator().manual_seed(config.seed)
+    extractor = (extractor or build_extractor(config.extractor, config.weights)).to(device)
+    if isinstance(regions, tuple):
+        regions = region_masks(regions[0], regions[1], content.shape[:2], style.shape[:2])
+    if points is not None:
+        check_points(points, content.shape[:2], style.shape[:2], "points")
+    scales = scale_schedule(config.size)
+    first = 0 if init is None else max(0, len(scales) - config.init_scales)
+    total_iters = config.iters * (len(scales) - first)
+    history: list[dict] = []
+    start = time.perf_counter()
+    x = None
+    bar = tqdm(total=total_iters, disable=not progress, unit="it", dynamic_ncols=True)
+    try:
+        for k in range(first, len(scales)):
+            side, last = scales[k], k == len(scales) - 1
+            c = _resized(content, side, device)
+            s = _resized(style, side, device)
+            scale = _Scale(extractor, c, s, regions, points, content.shape[:2], style.shape[:2], config, g)
+            if x is None:
+                x = (_resized(init, side, device) if init is not None
+                     else s.mean(dim=(2, 3), keepdim=True) + finest_band(c))
+                if init is not None:
+                    x = F.interpolate(x, size=c.shape[-2:], mode="bilinear", align_corners=False)
+            else:
+                x = F.interpolate(x, size=c.shape[-2:], mode="bilinear", align_corners=False)
+                if not last:
+                    x = x + finest_band(c)
+            pyramid = [p.detach().clone().requires_grad_(True) for p in laplacian_pyramid(x, config.pyramid_levels)]
+            opt = torch.optim.RMSprop(pyramid, lr=config.last_lr if last else config.lr)
+            alpha = config.alpha * 16.0 / 2 ** k
+            bar.set_description(f"scale {k + 1}/{len(scales)} ({side} px)")
+            for it in range(config.iters):
+                opt.zero_grad(set_to_none=True)
+                loss, logs = scale.loss(collapse_pyramid(pyramid), alpha)
+                loss.backward()
+                opt.step()
+                history.append({"scale": k, "size": side, "iter": it, "alpha": alpha, **logs})
+                bar.set_postfix(loss=f"{logs['total']:.4f}", refresh=False)
+                bar.update(1)
+            with torch.no_grad():
+                x = collapse_pyramid(pyramid).detach()
+    finally:
+        bar.close()
+    image = x.clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+    return OptimizeResult(image, history, time.perf_counter() - start, asdict(config))
