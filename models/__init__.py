@@ -1,1 +1,7 @@
 """Stylization networks (plain nn.Modules) and their checkpoint registry."""
+
+from strotss.models.arbitrary import ArbitraryStyleNet
+from strotss.models.per_style import PerStyleNet
+from strotss.models.registry import create_model, load_model, save_model
+
+__all__ = ["ArbitraryStyleNet", "PerStyleNet", "create_model", "load_model", "save_model"]

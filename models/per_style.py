@@ -19,7 +19,7 @@ class PerStyleNet(nn.Module):
 
     stride = 4
 
-    def __init__(self, channels: Sequence[int] = (16, 32, 48), num_blocks: int = 3, separable: bool = True) -> None:
+    def __init__(self, channels: Sequence[int] = (16, 32, 64), num_blocks: int = 4, separable: bool = True) -> None:
         super().__init__()
         c0, c1, c2 = channels
         self.encoder = nn.Sequential(

@@ -1,0 +1,163 @@
+"""Export strotss checkpoints to ONNX (torch side): dynamic batch/height/width, metadata, fp16, simplify."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+
+from strotss import __version__
+from strotss.errors import UserError
+from strotss.export import metadata as md
+from strotss.export.fp16 import to_fp16
+from strotss.imageio import atomic_output, read_rgb, resize_long_side
+from strotss.models import ArbitraryStyleNet
+from strotss.models.registry import load_model
+
+MIN_OPSET = 17
+
+
+class _PerStyleGraph(nn.Module):
+    """Stride-aligned per-style forward: the runtime pads to the stride and crops back."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """Stylize a stride-aligned batch."""
+        return self.net.forward_aligned(image)
+
+
+class _StylizerGraph(nn.Module):
+    """Arbitrary-style decoder path taking an explicit style code."""
+
+    def __init__(self, net: ArbitraryStyleNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Stylize a stride-aligned batch with one code per image."""
+        return self.net.forward_aligned(image, code)
+
+
+class _StyleEncoderGraph(nn.Module):
+    """Arbitrary-style style encoder: style image → code."""
+
+    def __init__(self, net: ArbitraryStyleNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, style: torch.Tensor) -> torch.Tensor:
+        """Encode a style batch of any size."""
+        return self.net.encode_style(style)
+
+
+class _BakedGraph(nn.Module):
+    """Arbitrary network with one style code frozen in as a constant: a per-style graph."""
+
+    def __init__(self, net: ArbitraryStyleNet, code: torch.Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("style_code", code)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """Stylize a stride-aligned batch with the baked code."""
+        return self.net.forward_aligned(image, self.style_code.expand(image.shape[0], -1))
+
+
+def _dims(*specs: dict[int, str]) -> tuple[dict[int, Any], ...]:
+    """Mark the given axes of each input as dynamic for torch.export."""
+    return tuple({axis: torch.export.Dim.DYNAMIC for axis in spec} for spec in specs)
+
+
+def _to_onnx(module: nn.Module, args: tuple[torch.Tensor, ...], inputs: list[str], outputs: list[str],
+             dynamic: tuple[dict[int, Any], ...], opset: int) -> onnx.ModelProto:
+    """Run the dynamo exporter (torch.export + onnxscript) and return a checked in-memory ModelProto."""
+    program = torch.onnx.export(module.eval(), args, dynamo=True, opset_version=opset, input_names=inputs,
+                                output_names=outputs, dynamic_shapes=dynamic, verbose=False)
+    model = program.model_proto
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def _finish(model: onnx.ModelProto, path: Path, props: dict[str, Any], *, fp16: bool, simplify: bool) -> Path:
+    """Simplify, convert to fp16 (fp32 I/O kept via Cast nodes), attach metadata, check, write atomically."""
+    if simplify:
+        import onnxslim
+
+        model = onnxslim.slim(model)
+    if fp16:
+        model = to_fp16(model)
+    props = {**props, "precision": "fp16" if fp16 else "fp32"}
+    del model.metadata_props[:]
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = md.PREFIX + key, "" if value is None else str(value)
+    model.producer_name, model.producer_version = "strotss", __version__
+    onnx.checker.check_model(model)
+    buf = io.BytesIO()
+    onnx.save_model(model, buf)
+    with atomic_output(path) as fh:
+        fh.write(buf.getvalue())
+    return path
+
+
+def _style_tensor(style_image: str | os.PathLike) -> torch.Tensor:
+    """Read a style image, downscale its long side to the encoder's size, return 1×3×H×W in [0, 1]."""
+    rgb = read_rgb(style_image)
+    if max(rgb.shape[:2]) > md.STYLE_LONG_SIDE:
+        rgb = resize_long_side(rgb, md.STYLE_LONG_SIDE)
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255.0
+
+
+def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp16: bool = False,
+                simplify: bool = False, style_image: str | os.PathLike | None = None,
+                opset: int = 18) -> list[Path]:
+    """Export a checkpoint to ONNX; arbitrary models give stylizer + `.style.onnx` unless a style is baked in.
+
+    fp16 converts the weights and arithmetic of the image graph but keeps float32 inputs/outputs (Cast nodes),
+    so callers never change; the style encoder stays fp32 (it runs once per style and VGG statistics need range).
+    """
+    if opset < MIN_OPSET:
+        raise UserError(f"--opset {opset}: too old; use {MIN_OPSET} or newer")
+    net, meta = load_model(checkpoint)
+    out = Path(output)
+    if out.suffix != ".onnx":
+        raise UserError(f"{out}: output must end in .onnx")
+    is_arbitrary = isinstance(net, ArbitraryStyleNet)
+    if style_image is not None and not is_arbitrary:
+        raise UserError(f"{checkpoint}: --style needs an arbitrary-style checkpoint; this one is per-style")
+    props = {"stride": net.stride, "train_size": meta.get("train_size"), "style_name": meta.get("style_name"),
+             "normalization": md.NORMALIZATION, "version": meta.get("version", __version__),
+             "exporter_version": __version__, "model_name": meta.get("model_name")}
+    image = torch.rand(1, 3, 64, 64)
+    image_axes = {0: "batch", 2: "height", 3: "width"}
+    finish = {"fp16": fp16, "simplify": simplify}
+    with torch.no_grad():
+        if not is_arbitrary:
+            graph = _to_onnx(_PerStyleGraph(net), (image,), [md.INPUT_IMAGE], [md.OUTPUT_IMAGE],
+                             _dims(image_axes), opset)
+            return [_finish(graph, out, {**props, "kind": md.KIND_PER_STYLE}, **finish)]
+        if style_image is not None:
+            code = net.encode_style(_style_tensor(style_image))
+            graph = _to_onnx(_BakedGraph(net, code), (image,), [md.INPUT_IMAGE], [md.OUTPUT_IMAGE],
+                             _dims(image_axes), opset)
+            baked = {**props, "kind": md.KIND_PER_STYLE, "style_name": Path(style_image).name}
+            return [_finish(graph, out, baked, **finish)]
+        code_dim = net.to_mods.in_features
+        style_out = Path(md.style_graph_path(str(out)))
+        stylizer = _to_onnx(_StylizerGraph(net), (image.expand(2, -1, -1, -1), torch.zeros(2, code_dim)),
+                            [md.INPUT_IMAGE, md.INPUT_CODE], [md.OUTPUT_IMAGE],
+                            _dims(image_axes, {0: "batch"}), opset)
+        encoder = _to_onnx(_StyleEncoderGraph(net), (torch.rand(1, 3, 64, 64),), [md.INPUT_STYLE],
+                           [md.OUTPUT_CODE], _dims(image_axes), opset)
+        arb = {**props, "code_dim": code_dim, "style_size": md.STYLE_LONG_SIDE}
+        return [_finish(stylizer, out, {**arb, "kind": md.KIND_STYLIZER, "style_graph": style_out.name}, **finish),
+                _finish(encoder, style_out, {**arb, "kind": md.KIND_STYLE_ENCODER}, fp16=False, simplify=simplify)]

@@ -1,0 +1,160 @@
+"""ONNX Runtime inference for exported strotss models with numpy, onnxruntime and Pillow only (no torch)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnxruntime as ort
+
+from strotss.errors import UserError
+from strotss.export import metadata as md
+from strotss.imageio import resize_long_side
+
+PROVIDER_ORDER = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+PROVIDER_ALIASES = {"tensorrt": "TensorrtExecutionProvider", "trt": "TensorrtExecutionProvider",
+                    "cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+def available_providers() -> list[str]:
+    """Execution providers this onnxruntime build offers, in strotss's preference order."""
+    have = set(ort.get_available_providers())
+    return [p for p in PROVIDER_ORDER if p in have]
+
+
+def resolve_providers(provider: str | None = None) -> list[str]:
+    """Default TensorRT → CUDA → CPU (those available); a named provider is forced, with CPU as fallback."""
+    if provider is None:
+        return available_providers()
+    name = PROVIDER_ALIASES.get(provider.lower(), provider)
+    if name not in ort.get_available_providers():
+        raise UserError(f"--provider {provider}: not available in this onnxruntime build "
+                        f"(available: {', '.join(available_providers())}); for GPUs: pip install 'strotss[gpu]'")
+    return [name] if name == "CPUExecutionProvider" else [name, "CPUExecutionProvider"]
+
+
+def open_session(path: str | os.PathLike, provider: str | None = None,
+                 threads: int | None = None) -> tuple[ort.InferenceSession, dict[str, str]]:
+    """Create an InferenceSession and return it with its strotss metadata (UserError if not ONNX or not ours)."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: model file not found; export one with `strotss export CHECKPOINT -o {p.name}`")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(str(p), options, providers=resolve_providers(provider))
+    except UserError:
+        raise
+    except Exception as exc:  # onnxruntime raises its own pybind types (InvalidProtobuf, Fail, ...)
+        reason = str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
+        raise UserError(f"{p}: not a loadable ONNX model ({reason}); pass a file made by `strotss export`") from None
+    meta = {k[len(md.PREFIX):]: v for k, v in session.get_modelmeta().custom_metadata_map.items()
+            if k.startswith(md.PREFIX)}
+    if meta.get("kind") not in md.KINDS:
+        raise UserError(f"{p}: ONNX model without strotss metadata; pass a file made by `strotss export`")
+    return session, meta
+
+
+def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflect-pad the bottom/right of a B×C×H×W array to multiples of `multiple` (as the torch network does)."""
+    h, w = x.shape[-2:]
+    pads = ((0, 0), (0, 0), (0, (-h) % multiple), (0, (-w) % multiple))
+    return x if not any(p[1] for p in pads) else np.pad(x, pads, mode="reflect")
+
+
+def image_to_batch(rgb: np.ndarray) -> np.ndarray:
+    """H×W×3 (or B×H×W×3) uint8 RGB → B×3×H×W float32 in [0, 1]."""
+    x = rgb[None] if rgb.ndim == 3 else rgb
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2), dtype=np.float32) / np.float32(255.0)
+
+
+def batch_to_images(x: np.ndarray) -> np.ndarray:
+    """B×3×H×W float in [0, 1] → B×H×W×3 uint8."""
+    return (np.clip(x.transpose(0, 2, 3, 1), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+class _Graph:
+    """One InferenceSession plus IO binding on GPU providers."""
+
+    def __init__(self, path: str | os.PathLike, provider: str | None, threads: int | None) -> None:
+        self.path = Path(path)
+        self.session, self.meta = open_session(path, provider, threads)
+        self.inputs = {i.name: ORT_DTYPES.get(i.type, np.float32) for i in self.session.get_inputs()}
+        self.output = self.session.get_outputs()[0].name
+        self.provider = self.session.get_providers()[0]
+        self.on_gpu = self.provider in GPU_PROVIDERS
+
+    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Run with feeds cast to the graph's input types; on CUDA/TensorRT inputs and outputs are bound on device."""
+        feeds = {k: np.ascontiguousarray(v, dtype=self.inputs[k]) for k, v in feeds.items()}
+        if not self.on_gpu:
+            return self.session.run([self.output], feeds)[0].astype(np.float32, copy=False)
+        binding = self.session.io_binding()
+        for name, value in feeds.items():
+            binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(value, "cuda", 0))
+        binding.bind_output(self.output, "cuda", 0)
+        self.session.run_with_iobinding(binding)
+        return binding.copy_outputs_to_cpu()[0].astype(np.float32, copy=False)
+
+
+class StyleModel:
+    """An exported strotss model (per-style or arbitrary stylizer) that stylizes numpy batches of any size."""
+
+    def __init__(self, path: str | os.PathLike, provider: str | None = None, threads: int | None = None) -> None:
+        self.graph = _Graph(path, provider, threads)
+        self.meta = self.graph.meta
+        if self.meta["kind"] == md.KIND_STYLE_ENCODER:
+            raise UserError(f"{path}: this is the style-encoder half; pass the stylizer "
+                            f"{Path(path).name.replace('.style.onnx', '.onnx')} instead")
+        self.kind = self.meta["kind"]
+        self.stride = int(self.meta.get("stride") or 1)
+        self.provider, self.threads = provider, threads
+        self._style: _Graph | None = None
+        self.code: np.ndarray | None = None
+
+    @property
+    def needs_style(self) -> bool:
+        """True for arbitrary-style stylizers, which need a style code before stylizing."""
+        return self.kind == md.KIND_STYLIZER
+
+    def encode_style(self, style_rgb: np.ndarray, long_side: int | None = None) -> np.ndarray:
+        """Encode an H×W×3 uint8 style image (long side scaled down to the trained size) into a 1×D code."""
+        if not self.needs_style:
+            raise UserError(f"{self.graph.path}: per-style model; --style only works with arbitrary-style models")
+        if self._style is None:
+            style_path = self.graph.path.with_name(self.meta.get("style_graph") or
+                                                   md.style_graph_path(self.graph.path.name))
+            if not style_path.is_file():
+                raise UserError(f"{style_path}: style-encoder graph missing; keep it beside {self.graph.path.name} "
+                                "(strotss export writes both)")
+            self._style = _Graph(style_path, self.provider, self.threads)
+        side = long_side or int(self.meta.get("style_size") or md.STYLE_LONG_SIDE)
+        if max(style_rgb.shape[:2]) > side:
+            style_rgb = resize_long_side(style_rgb, side)
+        return self._style.run({md.INPUT_STYLE: image_to_batch(style_rgb)})
+
+    def set_style(self, style_rgb: np.ndarray) -> None:
+        """Encode a style image once and use its code for every following call."""
+        self.code = self.encode_style(style_rgb)
+
+    def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None) -> np.ndarray:
+        """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space."""
+        h, w = batch.shape[-2:]
+        feeds = {md.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
+        if self.needs_style:
+            code = self.code if code is None else code
+            if code is None:
+                raise UserError(f"{self.graph.path}: arbitrary-style model; give a style image with --style IMAGE")
+            feeds[md.INPUT_CODE] = np.broadcast_to(code, (batch.shape[0], code.shape[-1]))
+        out = self.graph.run(feeds)[..., :h, :w]
+        return out if strength == 1.0 else batch + np.float32(strength) * (out - batch)
+
+    def stylize_images(self, images: Sequence[np.ndarray] | np.ndarray, strength: float = 1.0) -> np.ndarray:
+        """Stylize same-sized H×W×3 uint8 images (a list or B×H×W×3 array) into B×H×W×3 uint8."""
+        return batch_to_images(self(image_to_batch(np.stack(list(images))), strength))

@@ -1,0 +1,98 @@
+"""ArbitraryStyleNet: one network for any style, driven by a compact style code (AdaIN-style modulation)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+from strotss.models.blocks import ConvNormAct, ModulatedNorm, conv, pad_to_multiple, residual_output
+from strotss.models.style_encoders import StyleStatistics, build_style_extractor
+
+
+class ModulatedBlock(nn.Module):
+    """Residual block whose two instance norms take per-sample scale/bias from the style code."""
+
+    def __init__(self, channels: int, separable: bool = True) -> None:
+        super().__init__()
+        self.conv1 = conv(channels, channels, separable=separable)
+        self.norm1 = ModulatedNorm(channels)
+        self.conv2 = conv(channels, channels, separable=separable)
+        self.norm2 = ModulatedNorm(channels)
+
+    def forward(self, x: torch.Tensor, mods: list[torch.Tensor]) -> torch.Tensor:
+        """mods = [gamma1, beta1, gamma2, beta2], each B×C."""
+        h = torch.relu(self.norm1(self.conv1(x), mods[0], mods[1]))
+        return x + self.norm2(self.conv2(h), mods[2], mods[3])
+
+
+class ModulatedUp(nn.Module):
+    """Resize-convolution upsampling stage (nearest ×2 then conv) with code-modulated instance norm."""
+
+    def __init__(self, c_in: int, c_out: int, separable: bool = True) -> None:
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.conv = conv(c_in, c_out, separable=separable)
+        self.norm = ModulatedNorm(c_out)
+
+    def forward(self, x: torch.Tensor, mods: list[torch.Tensor]) -> torch.Tensor:
+        """mods = [gamma, beta], each B×C_out."""
+        return torch.relu(self.norm(self.conv(self.up(x)), mods[0], mods[1]))
+
+
+class ArbitraryStyleNet(nn.Module):
+    """Content encoder + frozen style encoder → style code (B×code_dim) + decoder modulated by that code.
+
+    `strength` blends in pixel space: out = strength·stylized + (1−strength)·content, so 0 returns the
+    content exactly and values in between fade the style; style interpolation uses `mix_codes`.
+    """
+
+    stride = 4
+
+    def __init__(self, style_encoder: str = "vgg19", code_dim: int = 64, channels: Sequence[int] = (16, 32, 64),
+                 num_blocks: int = 4, separable: bool = True, pretrained: bool = True) -> None:
+        super().__init__()
+        c0, c1, c2 = channels
+        self.style_stats = StyleStatistics(build_style_extractor(style_encoder, pretrained))
+        self.style_mlp = nn.Sequential(nn.Linear(self.style_stats.dim, 256), nn.ReLU(), nn.Linear(256, code_dim))
+        self.encoder = nn.Sequential(
+            ConvNormAct(3, c0),
+            ConvNormAct(c0, c1, stride=2, separable=separable),
+            ConvNormAct(c1, c2, stride=2, separable=separable),
+        )
+        self.blocks = nn.ModuleList(ModulatedBlock(c2, separable) for _ in range(num_blocks))
+        self.ups = nn.ModuleList([ModulatedUp(c2, c1, separable), ModulatedUp(c1, c0, separable)])
+        self.mod_sizes = [c2] * (4 * num_blocks) + [c1, c1, c0, c0]
+        self.to_mods = nn.Linear(code_dim, sum(self.mod_sizes))
+        nn.init.zeros_(self.to_mods.weight)
+        nn.init.zeros_(self.to_mods.bias)
+        self.head = conv(c0, 3)
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def encode_style(self, style01: torch.Tensor) -> torch.Tensor:
+        """Map a B×3×H×W style batch in [0, 1] (any size) to style codes B×code_dim."""
+        return self.style_mlp(self.style_stats(style01))
+
+    @staticmethod
+    def mix_codes(codes: torch.Tensor, weights: torch.Tensor | Sequence[float]) -> torch.Tensor:
+        """Interpolate K style codes (K×D) with K weights (normalized to sum 1) into one 1×D code."""
+        w = torch.as_tensor(weights, dtype=codes.dtype, device=codes.device)
+        return ((w / w.sum()) @ codes)[None]
+
+    def forward_aligned(self, content01: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Stylize content whose H and W are multiples of `stride` with codes B×D (or 1×D, broadcast)."""
+        mods = list(torch.split(self.to_mods(code), self.mod_sizes, dim=1))
+        h = self.encoder(content01)
+        for i, block in enumerate(self.blocks):
+            h = block(h, mods[4 * i: 4 * i + 4])
+        k = 4 * len(self.blocks)
+        h = self.ups[1](self.ups[0](h, mods[k: k + 2]), mods[k + 2: k + 4])
+        return residual_output(content01, self.head(h))
+
+    def forward(self, content01: torch.Tensor, code: torch.Tensor, strength: float | torch.Tensor = 1.0) -> torch.Tensor:
+        """Stylize a B×3×H×W content batch in [0, 1] of any size; `strength` blends with the content."""
+        h, w = content01.shape[-2:]
+        out = self.forward_aligned(pad_to_multiple(content01, self.stride), code)[..., :h, :w]
+        return content01 + strength * (out - content01)

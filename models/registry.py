@@ -1,0 +1,79 @@
+"""Create networks by name and save/load them with the checkpoint contract shared with training."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from strotss import __version__
+from strotss.errors import UserError
+from strotss.imageio import atomic_output
+from strotss.models.arbitrary import ArbitraryStyleNet
+from strotss.models.per_style import PerStyleNet
+
+MODELS: dict[str, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
+META_KEYS = ("model_name", "model_kwargs", "style_name", "train_size", "version")
+LIGHTNING_PREFIX = "net."
+
+
+def create_model(name: str, **kwargs: Any) -> nn.Module:
+    """Instantiate a registered network ("per_style" or "arbitrary") with constructor kwargs."""
+    if name not in MODELS:
+        raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[name](**kwargs)
+
+
+def model_name(model: nn.Module) -> str:
+    """Registry name of a network instance."""
+    for name, cls in MODELS.items():
+        if isinstance(model, cls):
+            return name
+    raise UserError(f"{type(model).__name__} is not a registered strotss network")
+
+
+def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) -> Path:
+    """Write {"strotss": meta, "state_dict": ...} atomically; meta needs model_kwargs, the rest is filled in."""
+    info = {"model_name": model_name(model), "model_kwargs": dict(meta.get("model_kwargs", {})),
+            "style_name": meta.get("style_name"), "train_size": meta.get("train_size"),
+            "version": meta.get("version", __version__)}
+    with atomic_output(path) as fh:
+        torch.save({"strotss": info, "state_dict": model.state_dict()}, fh)
+    return Path(path)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a strotss or Lightning checkpoint dict on CPU, with a UserError for anything else."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: checkpoint not found; check the path")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch.load raises many types for a file that is not a checkpoint
+        raise UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
+                        "pass a file written by `strotss train`") from None
+    if not isinstance(ckpt, dict) or "strotss" not in ckpt or "state_dict" not in ckpt:
+        raise UserError(f"{p}: checkpoint has no 'strotss' metadata; pass a file written by `strotss train`")
+    return ckpt
+
+
+def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the network from a strotss or Lightning checkpoint (strips the `net.` prefix), in eval mode."""
+    ckpt = read_checkpoint(path)
+    meta = dict(ckpt["strotss"])
+    kwargs = dict(meta.get("model_kwargs") or {})
+    if meta.get("model_name") == "arbitrary":
+        kwargs["pretrained"] = False
+    model = create_model(meta.get("model_name", ""), **kwargs)
+    state = ckpt["state_dict"]
+    if any(k.startswith(LIGHTNING_PREFIX) for k in state):
+        state = {k[len(LIGHTNING_PREFIX):]: v for k, v in state.items() if k.startswith(LIGHTNING_PREFIX)}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise UserError(f"{path}: weights do not fit {meta['model_name']} with {kwargs} "
+                        f"({str(exc).splitlines()[0]})") from None
+    return model.eval(), meta

@@ -1,0 +1,117 @@
+"""`strotss stylize`: run an exported ONNX model on images, folders, videos or a webcam (no torch)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "stylize images, folders, videos or a webcam with an exported ONNX model"
+DESCRIPTION = """\
+Stylize with a model made by `strotss export` using ONNX Runtime (TensorRT → CUDA → CPU).
+
+  strotss stylize model.onnx photo.jpg -o out.png
+  strotss stylize model.onnx photos/ clip.mp4 -o outdir/        (folders keep file names; video keeps audio)
+  strotss stylize arbitrary.onnx photo.jpg --style starry.jpg -o out.png --strength 0.7
+  strotss stylize model.onnx --webcam -o webcam.mp4             (Ctrl+C stops)
+
+Unreadable images inside folders are skipped and listed at the end."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the stylize options."""
+    parser.add_argument("model", help="ONNX file written by `strotss export`")
+    parser.add_argument("inputs", nargs="*", help="images, folders of images, or video files")
+    parser.add_argument("-o", "--output", required=True,
+                        help="output file (single input) or folder (several inputs or a folder)")
+    parser.add_argument("--style", help="style image for arbitrary-style models")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="blend with the input in pixel space: 0 = input, 1 = full style (default 1)")
+    parser.add_argument("--size", type=int, help="resize so the long side has this many pixels first")
+    parser.add_argument("--provider", help="force an execution provider: tensorrt, cuda or cpu")
+    parser.add_argument("--batch", type=int, default=1, help="video frames per inference call (default 1)")
+    parser.add_argument("--webcam", action="store_true", help="stylize the camera stream into --output")
+    parser.add_argument("--camera", default="/dev/video0", help="V4L2 camera device for --webcam")
+
+
+def _plan(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
+    """Pair every input file with its output path; folders expand to their images and keep names."""
+    from strotss.errors import UserError
+    from strotss.imageio import list_images
+
+    for p in inputs:
+        if not p.exists():
+            raise UserError(f"{p}: not found; check the path")
+    if len(inputs) == 1 and inputs[0].is_file() and output.suffix:
+        return [(inputs[0], output)]
+    if output.exists() and not output.is_dir():
+        raise UserError(f"{output}: exists and is a file; give a folder for several inputs")
+    pairs = []
+    for p in inputs:
+        files = list_images(p) if p.is_dir() else [p]
+        pairs += [(f, output / f.name) for f in files]
+    if not pairs:
+        raise UserError(f"{', '.join(map(str, inputs))}: no images or videos found")
+    return pairs
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model once, then stylize each input with a progress bar showing frames per second."""
+    from tqdm import tqdm
+
+    from strotss.errors import UserError
+    from strotss.export.runtime import StyleModel
+    from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
+    from strotss.imageio import read_rgb, resize_long_side, write_image
+
+    if not args.webcam and not args.inputs:
+        raise UserError("no inputs; give images, folders or videos, or --webcam")
+    if args.batch < 1 or (args.size is not None and args.size < 8):
+        raise UserError("--batch must be ≥ 1 and --size ≥ 8")
+    model = StyleModel(args.model, provider=args.provider)
+    if args.style:
+        model.set_style(read_rgb(args.style))
+    elif model.needs_style:
+        raise UserError(f"{args.model}: arbitrary-style model; give a style image with --style IMAGE")
+
+    def prepare(img):
+        return resize_long_side(img, args.size) if args.size else img
+
+    def stylize(frames):
+        return list(model.stylize_images(frames, args.strength))
+
+    if args.webcam:
+        camera = webcam_frames(args.camera)
+        with tqdm(desc="webcam", unit="frame") as bar:
+            def frames():
+                for img in camera:
+                    out = stylize([prepare(img)])[0]
+                    bar.update(1)
+                    yield out
+            n = write_stream(frames(), args.output)
+        print(f"wrote {n} frames to {args.output}", file=sys.stderr)
+        return 0
+
+    pairs = _plan([Path(p) for p in args.inputs], Path(args.output))
+    skipped: list[str] = []
+    with tqdm(total=len(pairs), unit="file", desc="stylize") as files_bar:
+        for src, dst in pairs:
+            if is_video(src):
+                dst = dst if is_video(dst) else dst.with_suffix(".mp4")
+                with tqdm(desc=src.name, unit="frame", leave=False) as bar:
+                    stylize_video(src, dst, stylize, batch=args.batch, progress=bar.update,
+                                  resize=prepare if args.size else None)
+            else:
+                try:
+                    img = prepare(read_rgb(src))
+                except UserError:
+                    skipped.append(src.name)
+                    files_bar.update(1)
+                    continue
+                write_image(dst, stylize([img])[0])
+            files_bar.update(1)
+    if skipped:
+        print(f"skipped {len(skipped)} unreadable image(s): {', '.join(skipped)}", file=sys.stderr)
+        if len(skipped) == len(pairs):
+            raise UserError("no input could be read")
+    return 0

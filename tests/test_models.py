@@ -1,0 +1,98 @@
+"""Networks: any size in and out, finite outputs, gradients, style codes, checkpoint round trips."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from strotss.models import ArbitraryStyleNet, PerStyleNet, create_model, load_model, save_model
+
+
+def perturb(model: torch.nn.Module, scale: float = 0.1) -> torch.nn.Module:
+    """Move every trainable weight off its (partly zero, identity-making) init so the test sees a real network."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * scale)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def arbitrary() -> ArbitraryStyleNet:
+    return perturb(create_model("arbitrary", style_encoder="random"))
+
+
+@pytest.mark.parametrize("size", [(1, 33, 47), (2, 64, 64), (1, 5, 130)])
+def test_per_style_shape_finite(size):
+    b, h, w = size
+    net = perturb(PerStyleNet())
+    y = net(torch.rand(b, 3, h, w))
+    assert y.shape == (b, 3, h, w)
+    assert torch.isfinite(y).all() and y.min() >= 0 and y.max() <= 1
+
+
+def test_per_style_starts_as_identity():
+    x = torch.rand(1, 3, 31, 29)
+    assert torch.allclose(PerStyleNet().eval()(x), x.clamp(1e-3, 1 - 1e-3), atol=1e-5)
+
+
+def test_per_style_gradients_flow():
+    net = perturb(PerStyleNet()).train()
+    net(torch.rand(2, 3, 37, 41)).square().mean().backward()
+    grads = [p.grad for p in net.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert sum(g.abs().sum() for g in grads) > 0
+
+
+def test_arbitrary_shapes_gradients_and_frozen_encoder(arbitrary):
+    code = arbitrary.encode_style(torch.rand(2, 3, 70, 45))
+    assert code.shape == (2, 64)
+    net = arbitrary.train()
+    y = net(torch.rand(2, 3, 29, 53), code)
+    assert y.shape == (2, 3, 29, 53) and torch.isfinite(y).all()
+    y.mean().backward()
+    assert all(p.grad is None for p in net.style_stats.parameters())
+    assert net.to_mods.weight.grad.abs().sum() > 0 and net.style_mlp[0].weight.grad.abs().sum() > 0
+    net.zero_grad(set_to_none=True)
+    net.eval()
+
+
+def test_arbitrary_strength_and_code_mixing(arbitrary):
+    x = torch.rand(1, 3, 40, 36)
+    codes = arbitrary.encode_style(torch.rand(2, 3, 48, 48))
+    with torch.no_grad():
+        assert torch.equal(arbitrary(x, codes[:1], strength=0.0), x)
+        full, half = arbitrary(x, codes[:1]), arbitrary(x, codes[:1], strength=0.5)
+        assert torch.allclose(half, (x + full) / 2, atol=1e-6)
+        for i, weights in enumerate(([1.0, 0.0], [0.0, 1.0])):
+            mixed = ArbitraryStyleNet.mix_codes(codes, weights)
+            assert torch.allclose(arbitrary(x, mixed), arbitrary(x, codes[i: i + 1]), atol=1e-6)
+        mid = arbitrary(x, ArbitraryStyleNet.mix_codes(codes, [1.0, 1.0]))
+        assert not torch.allclose(mid, arbitrary(x, codes[:1]), atol=1e-4)
+
+
+def test_save_load_roundtrip_and_lightning_prefix(tmp_path):
+    net = perturb(PerStyleNet(channels=(8, 16, 24), num_blocks=2))
+    meta = {"model_kwargs": {"channels": (8, 16, 24), "num_blocks": 2}, "style_name": "mosaic", "train_size": 256}
+    save_model(tmp_path / "m.pt", net, meta)
+    loaded, info = load_model(tmp_path / "m.pt")
+    assert info["model_name"] == "per_style" and info["style_name"] == "mosaic" and info["train_size"] == 256
+    x = torch.rand(1, 3, 21, 22)
+    assert torch.equal(loaded(x), net(x))
+    lightning = {"strotss": info, "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+                 "optimizer_states": []}
+    torch.save(lightning, tmp_path / "l.ckpt")
+    assert torch.equal(load_model(tmp_path / "l.ckpt")[0](x), net(x))
+
+
+def test_load_rejects_foreign_files(tmp_path):
+    from strotss.errors import UserError
+
+    (tmp_path / "x.pt").write_bytes(b"garbage")
+    torch.save({"weights": 1}, tmp_path / "y.pt")
+    for name in ("x.pt", "y.pt", "missing.pt"):
+        with pytest.raises(UserError, match=name):
+            load_model(tmp_path / name)
+    with pytest.raises(UserError, match="unknown model"):
+        create_model("nope")
