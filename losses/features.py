@@ -97,10 +97,10 @@ def _vgg_channels(features: nn.Sequential, taps: list[int]) -> list[int]:
 
 
 def _torchvision_vgg(arch: str) -> nn.Sequential:
-    """An untrained torchvision VGG trunk (`features`) with in-place ReLUs turned off for tapping."""
-    import torchvision
+    """An untrained torchvision VGG trunk (`features` only, no classifier) with out-of-place ReLUs for tapping."""
+    from torchvision.models.vgg import cfgs, make_layers
 
-    features = getattr(torchvision.models, arch)(weights=None).features
+    features = make_layers(cfgs[{"vgg16": "D", "vgg19": "E"}[arch]])
     for m in features:
         if isinstance(m, nn.ReLU):
             m.inplace = False

@@ -203,7 +203,8 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
                 loss, logs = scale.loss(collapse_pyramid(pyramid), alpha)
                 loss.backward()
                 opt.step()
-                history.append({"scale": k, "size": side, "iter": it, "alpha": alpha, **logs})
+                history.append({"scale": k, "size": side, "iter": it, "alpha": alpha,
+                                "time": time.perf_counter() - start, **logs})
                 bar.set_postfix(loss=f"{logs['total']:.4f}", refresh=False)
                 bar.update(1)
             with torch.no_grad():

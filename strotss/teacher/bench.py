@@ -1,0 +1,79 @@
+"""`strotss bench optimize`: seconds per optimizer iteration per scale against the extractor's own floor."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+
+HELP = "time the per-image optimizer per scale against the extractor's forward+backward floor"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags of `strotss bench optimize`."""
+    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="output long sides (default 256 512)")
+    p.add_argument("--iters", type=int, default=8, help="timed iterations per scale (default 8)")
+    p.add_argument("--full", action="store_true",
+                   help="also run the whole default schedule (200 iterations per scale) and report its wall time")
+    p.add_argument("--extractor", default="vgg19", help="feature extractor (default vgg19)")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+
+
+def extractor_floor(extractor, hw: tuple[int, int], device, repeats: int = 3) -> float:
+    """Median seconds of one forward+backward of the extractor alone on an image of size hw."""
+    import torch
+
+    x = torch.rand(1, 3, *hw, device=device, requires_grad=True)
+    times = []
+    for _ in range(repeats + 1):
+        t = time.perf_counter()
+        sum(f.mean() for f in extractor(x)).backward()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times[1:])
+
+
+def peak_memory_mib(device) -> float:
+    """Peak memory so far: CUDA allocator peak on GPU, process max RSS on CPU (cumulative)."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print one row per (size, scale): s/iteration, floor, ratio, projected and measured totals."""
+    import torch
+
+    from strotss.assets import asset_path
+    from strotss.imageio import read_rgb, resize_long_side
+    from strotss.losses import build_extractor
+    from strotss.teacher.optimizer import StrotssConfig, optimize_image, resolve_device
+
+    device = resolve_device(args.device)
+    extractor = build_extractor(args.extractor).to(device)
+    content = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    style = read_rgb(asset_path("style/pnst_vg_wheat_field.jpg"))
+    print(f"device: {device} ({torch.get_num_threads()} threads); extractor {extractor.name}; "
+          f"pair kodim16 / wheat field; {args.iters} timed iterations per scale")
+    print(f"{'size':>5} {'scale':>6} {'s/iter':>8} {'floor s':>8} {'ratio':>6} {'peak MiB':>9}")
+    for size in args.sizes:
+        result = optimize_image(content, style, StrotssConfig(size=size, iters=args.iters, device=str(device)),
+                                extractor=extractor, progress=False)
+        projected = 0.0
+        for side in sorted({h["size"] for h in result.history}):
+            t = [h["time"] for h in result.history if h["size"] == side]
+            per_iter = statistics.median(b - a for a, b in zip(t[1:], t[2:]))
+            projected += per_iter * 200
+            floor = extractor_floor(extractor, resize_long_side(content, side).shape[:2], device)
+            print(f"{size:>5} {side:>6} {per_iter:>8.3f} {floor:>8.3f} {per_iter / floor:>6.2f} "
+                  f"{peak_memory_mib(device):>9.0f}")
+        print(f"{size:>5} projected total for 200 iterations per scale: {projected / 60:.1f} min")
+        if args.full:
+            full = optimize_image(content, style, StrotssConfig(size=size, device=str(device)),
+                                  extractor=extractor, progress=True)
+            print(f"{size:>5} measured total (200 iterations per scale): {full.seconds / 60:.1f} min")
+    return 0
