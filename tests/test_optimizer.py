@@ -1,0 +1,81 @@
+"""The per-image optimizer with the embedded VGG19: the objective falls, colours move, guidance is obeyed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from strotss.assets import asset_path
+from strotss.imageio import read_rgb, resize_long_side
+from strotss.losses import build_extractor, image_objective
+from strotss.teacher.guidance import region_masks
+from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule, to_tensor
+from strotss.teacher.pyramid import collapse_pyramid, laplacian_pyramid
+
+CONTENT = asset_path("content/kodak_kodim16.jpg")
+STYLE = asset_path("style/pnst_vg_wheat_field.jpg")
+
+
+@pytest.fixture(scope="module")
+def vgg19():
+    """The embedded, real VGG19 (shared across tests: loading costs seconds)."""
+    return build_extractor("vgg19")
+
+
+def test_pyramid_round_trip_is_exact():
+    x = torch.rand(1, 3, 77, 130)
+    pyr = laplacian_pyramid(x, 5)
+    assert len(pyr) == 6
+    assert torch.allclose(collapse_pyramid(pyr), x, atol=1e-6)
+
+
+def test_scale_schedule_doubles_from_64():
+    assert scale_schedule(512) == [64, 128, 256, 512]
+    assert scale_schedule(256) == [64, 128, 256]
+    assert scale_schedule(384) == [96, 192, 384]
+
+
+@pytest.mark.slow
+def test_optimizing_lowers_objective_and_moves_colours(vgg19):
+    content, style = read_rgb(CONTENT), read_rgb(STYLE)
+    result = optimize_image(content, style, StrotssConfig(size=128, iters=25), extractor=vgg19, progress=False)
+    first_scale = [h["total"] for h in result.history if h["scale"] == 0]
+    assert first_scale[-1] < 0.7 * first_scale[0]
+
+    out = to_tensor(result.image, torch.device("cpu"))
+    c = to_tensor(resize_long_side(content, 128), torch.device("cpu"))
+    s = to_tensor(resize_long_side(style, 128), torch.device("cpu"))
+    scored_out = image_objective(out, c, s, vgg19)["total"]
+    scored_content = image_objective(c, c, s, vgg19)["total"]
+    assert scored_out < 0.7 * scored_content
+
+    style_mean = s.mean(dim=(0, 2, 3))
+    assert (out.mean(dim=(0, 2, 3)) - style_mean).norm() < 0.6 * (c.mean(dim=(0, 2, 3)) - style_mean).norm()
+
+
+@pytest.mark.slow
+def test_regions_take_colours_of_their_paired_style_region(vgg19):
+    """Swap the style mask's colours so sky must become field and sea must become sky: a non-trivial pairing."""
+    content, style = read_rgb(CONTENT), read_rgb(STYLE)
+    cmask = read_rgb(asset_path("guidance/content_mask.png"))
+    smask = read_rgb(asset_path("guidance/style_mask.png"))[..., [0, 2, 1]]
+    masks = region_masks(cmask, smask, content.shape[:2], style.shape[:2])
+    result = optimize_image(content, style, StrotssConfig(size=96, iters=25), regions=masks,
+                            extractor=vgg19, progress=False)
+    out = torch.from_numpy(result.image)
+    style_t = torch.from_numpy(style.astype(np.float32) / 255)
+    cm, sm = masks.at(out.shape[:2], style_t.shape[:2])
+    out_means = torch.stack([out[m].mean(0) for m in cm])
+    style_means = torch.stack([style_t[m].mean(0) for m in sm])
+    dist = torch.cdist(out_means, style_means)
+    assert torch.equal(dist.argmin(dim=1), torch.arange(len(cm)))
+
+
+def test_warm_start_runs_only_the_last_scale(vgg19):
+    content, style = read_rgb(CONTENT), read_rgb(STYLE)
+    init = resize_long_side(content, 40)
+    result = optimize_image(content, style, StrotssConfig(size=128, iters=2), init=init,
+                            extractor=vgg19, progress=False)
+    assert {h["size"] for h in result.history} == {128}
+    assert result.image.shape[:2] == resize_long_side(content, 128).shape[:2]
