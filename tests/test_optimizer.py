@@ -65,11 +65,17 @@ def test_regions_take_colours_of_their_paired_style_region(vgg19):
                             extractor=vgg19, progress=False)
     out = torch.from_numpy(result.image)
     style_t = torch.from_numpy(style.astype(np.float32) / 255)
+    content_t = torch.from_numpy(resize_long_side(content, 96).astype(np.float32) / 255)
     cm, sm = masks.at(out.shape[:2], style_t.shape[:2])
-    out_means = torch.stack([out[m].mean(0) for m in cm])
     style_means = torch.stack([style_t[m].mean(0) for m in sm])
-    dist = torch.cdist(out_means, style_means)
-    assert torch.equal(dist.argmin(dim=1), torch.arange(len(cm)))
+
+    def closest_region(img):
+        """For each style region, which image region has the nearest mean colour."""
+        return torch.cdist(torch.stack([img[m].mean(0) for m in cm]), style_means).argmin(dim=0)
+
+    pairs = torch.arange(len(cm))
+    assert not torch.equal(closest_region(content_t), pairs), "the swapped pairing must be non-trivial"
+    assert torch.equal(closest_region(out), pairs)
 
 
 def test_warm_start_runs_only_the_last_scale(vgg19):

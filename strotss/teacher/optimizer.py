@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import torch
@@ -152,12 +152,15 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
                    regions: tuple[np.ndarray, np.ndarray] | RegionMasks | None = None,
                    points: np.ndarray | None = None, init: np.ndarray | None = None,
                    extractor: FeatureExtractor | None = None, progress: bool = True,
-                   names: tuple[str, str] = ("content", "style")) -> OptimizeResult:
+                   names: tuple[str, str] = ("content", "style"),
+                   callback: Callable[[dict, torch.Tensor], None] | None = None) -> OptimizeResult:
     """Stylize one content image (H×W×3 uint8) with one style image by optimizing the STROTSS objective.
 
     regions: two colour masks (content, style) or prepared RegionMasks; points: P×4 array of
     (content_x, content_y, style_x, style_y) in original pixels; init: warm-start image (e.g. a student's
-    output) — then only the last `config.init_scales` scales run.
+    output) — then only the last `config.init_scales` scales run. callback(record, image) is called after
+    every iteration with the loss record and the current 1×3×h×w image (e.g. to stream previews); it may
+    raise to cancel.
     """
     from strotss.teacher.guidance import region_masks
 
@@ -200,11 +203,14 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
             bar.set_description(f"scale {k + 1}/{len(scales)} ({side} px)")
             for it in range(config.iters):
                 opt.zero_grad(set_to_none=True)
-                loss, logs = scale.loss(collapse_pyramid(pyramid), alpha)
+                current = collapse_pyramid(pyramid)
+                loss, logs = scale.loss(current, alpha)
                 loss.backward()
                 opt.step()
                 history.append({"scale": k, "size": side, "iter": it, "alpha": alpha,
                                 "time": time.perf_counter() - start, **logs})
+                if callback is not None:
+                    callback(history[-1], current.detach())
                 bar.set_postfix(loss=f"{logs['total']:.4f}", refresh=False)
                 bar.update(1)
             with torch.no_grad():
