@@ -11,7 +11,7 @@ from typing import Sequence
 from strotss import __version__
 from strotss.errors import UserError
 
-VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "bench")
+VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "bench", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,38 @@
+"""Validate uploaded files before they reach the editor: readable images within a pixel limit, fitting masks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from strotss.errors import UserError
+from strotss.imageio import read_rgb
+
+DEFAULT_MAX_PIXELS = 4096 * 4096
+ASPECT_TOLERANCE = 0.02
+
+
+def load_upload(path: str | os.PathLike, max_pixels: int, name: str) -> np.ndarray:
+    """Read an uploaded image as H×W×3 uint8, rejecting non-images and images over max_pixels before decoding."""
+    p = Path(path)
+    try:
+        with Image.open(p) as img:
+            w, h = img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UserError(f"{name} ({p.name}): not an image; upload a JPEG, PNG, WebP, BMP or TIFF file") from None
+    if w * h > max_pixels:
+        raise UserError(f"{name} ({p.name}): {w}×{h} px is {w * h / 1e6:.1f} MP, over this page's limit of "
+                        f"{max_pixels / 1e6:.1f} MP; downscale it first (the server's --max-pixels sets the limit)")
+    return read_rgb(p)
+
+
+def check_mask_fits(mask: np.ndarray, image: np.ndarray, name: str) -> None:
+    """Reject a mask whose aspect ratio differs from its image's (a mask for another picture)."""
+    mh, mw = mask.shape[:2]
+    ih, iw = image.shape[:2]
+    if abs(mw / mh - iw / ih) > ASPECT_TOLERANCE * (iw / ih):
+        raise UserError(f"{name}: the mask is {mw}×{mh} px but the image is {iw}×{ih} px; a mask must have its "
+                        "image's shape (any scale) — was it drawn for another picture?")

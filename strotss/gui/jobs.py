@@ -1,0 +1,144 @@
+"""Run the per-image optimizer as a generator of progress updates, with cancellation and the equivalent CLI command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import queue
+import shlex
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from strotss.imageio import atomic_output, to_uint8, write_image
+
+
+class JobCancelled(Exception):
+    """Raised inside the optimizer's callback when the user pressed Cancel."""
+
+
+@dataclass
+class RefineJob:
+    """Everything one Refine run needs; the arrays are what the saved files contain."""
+
+    folder: Path
+    content: np.ndarray
+    style: np.ndarray
+    size: int
+    alpha: float
+    seed: int
+    iters: int
+    masks: tuple[np.ndarray, np.ndarray] | None = None
+    points: np.ndarray | None = None
+    init: np.ndarray | None = None
+    weights: str | None = None
+
+
+@dataclass
+class Progress:
+    """One update for the page: the current image, the loss so far, and at the end the files and command."""
+
+    image: np.ndarray
+    step: int
+    total: int
+    losses: list[float] = field(default_factory=list)
+    done: bool = False
+    files: list[Path] = field(default_factory=list)
+    command: str = ""
+
+
+def save_inputs(job: RefineJob) -> dict[str, Path]:
+    """Write the job's inputs as plain files in its folder; returns them by role."""
+    from strotss.gui.masks import save_masks
+    from strotss.gui.points import save_pairs
+
+    job.folder.mkdir(parents=True, exist_ok=True)
+    paths = {"content": write_image(job.folder / "content.png", job.content),
+             "style": write_image(job.folder / "style.png", job.style)}
+    if job.masks is not None:
+        paths["content_mask"], paths["style_mask"] = save_masks(job.folder, *job.masks)
+    if job.points is not None:
+        paths["points"] = save_pairs(job.folder / "points.txt", job.points.tolist())
+    if job.init is not None:
+        paths["init"] = write_image(job.folder / "preview.png", job.init)
+    return paths
+
+
+def command_line(job: RefineJob, paths: dict[str, Path], output: Path) -> str:
+    """The `strotss optimize` command that reruns this edit from the saved files."""
+    args = ["strotss", "optimize", str(paths["content"]), str(paths["style"]), "-o", str(output)]
+    if "content_mask" in paths:
+        args += ["--regions", str(paths["content_mask"]), str(paths["style_mask"])]
+    if "points" in paths:
+        args += ["--points", str(paths["points"])]
+    if "init" in paths:
+        args += ["--init", str(paths["init"]), "--init-scales", "1"]
+    args += ["--size", str(job.size), "--alpha", f"{job.alpha:g}", "--seed", str(job.seed), "--iters", str(job.iters)]
+    if job.weights is not None:
+        args += ["--weights", job.weights]
+    return shlex.join(args)
+
+
+@functools.lru_cache(maxsize=2)
+def _extractor(weights: str | None):
+    """The VGG19 feature extractor, built once per process (Refine runs one at a time)."""
+    from strotss.losses import build_extractor
+
+    return build_extractor("vgg19", weights)
+
+
+def run_refine(job: RefineJob, stop: threading.Event, every: int = 5) -> Iterator[Progress]:
+    """Optimize in a worker thread, yielding a Progress every `every` iterations and once at the end.
+
+    Setting `stop` (Cancel) or closing the generator makes the optimizer's callback raise JobCancelled.
+    """
+    from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule
+
+    paths = save_inputs(job)
+    output = job.folder / "result.png"
+    config = StrotssConfig(size=job.size, alpha=job.alpha, iters=job.iters, seed=job.seed, weights=job.weights,
+                           init_scales=1)
+    scales = scale_schedule(job.size)
+    total = job.iters * (1 if job.init is not None else len(scales))
+    updates: queue.Queue = queue.Queue()
+    losses: list[float] = []
+
+    def callback(record: dict, current) -> None:
+        if stop.is_set():
+            raise JobCancelled
+        losses.append(record["total"])
+        if len(losses) % every == 0:
+            updates.put(("step", current.clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()))
+
+    def work() -> None:
+        try:
+            result = optimize_image(job.content, job.style, config, regions=job.masks, points=job.points,
+                                    init=job.init, extractor=_extractor(job.weights), progress=False,
+                                    callback=callback)
+            updates.put(("done", result))
+        except BaseException as exc:  # handed to the generator, which re-raises it on the request's thread
+            updates.put(("error", exc))
+
+    worker = threading.Thread(target=work, name="strotss-refine", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, payload = updates.get()
+            if kind == "error":
+                raise payload
+            if kind == "step":
+                yield Progress(to_uint8(payload), len(losses), total, list(losses))
+                continue
+            write_image(output, payload.image)
+            with atomic_output(job.folder / "log.json", "w") as fh:
+                json.dump({"config": payload.config, "seconds": payload.seconds, "history": payload.history}, fh)
+            files = [output, *(p for k, p in paths.items() if k in ("content_mask", "style_mask", "points"))]
+            yield Progress(to_uint8(payload.image), len(losses), total, list(losses), True, files,
+                           command_line(job, paths, output))
+            return
+    finally:
+        stop.set()
+        worker.join()
