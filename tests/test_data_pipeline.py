@@ -1,0 +1,117 @@
+"""StyleData / PairDataset: bad images skipped and counted, seeded samples, DDP shards, clear errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from test_train_helpers import TINY_NET, make_folder
+
+from strotss.errors import UserError
+from strotss.train import StrotssModule, StyleData
+from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, collate_pairs
+from strotss.train.sources import open_images
+
+
+@pytest.fixture()
+def messy_folder(tmp_path: Path) -> Path:
+    """3 good JPEGs, a corrupt JPEG, a grayscale PNG, an RGBA PNG and a 16×16 image."""
+    folder = make_folder(tmp_path / "messy", 3)
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg" * 10)
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (70, 90), dtype=np.uint8), "L").save(folder / "gray.png")
+    Image.fromarray(rng.integers(0, 255, (70, 90, 4), dtype=np.uint8), "RGBA").save(folder / "rgba.png")
+    Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / "tiny.png")
+    return folder
+
+
+def test_bad_images_are_skipped_and_logged(messy_folder: Path, tmp_path: Path, caplog) -> None:
+    """A corrupt file and a too-small image are skipped with a logged reason; grayscale/RGBA become RGB."""
+    style = make_folder(tmp_path / "style", 1, seed=7) / "img00.jpg"
+    data = StyleData(content=str(messy_folder), style=str(style), crop=48, style_size=48, n_positions=64,
+                     min_size=32, batch_size=7, num_workers=0, num_val=0)
+    module = StrotssModule(model_kwargs=TINY_NET, extractor_weights="random", n_style=64)
+    trainer = pl.Trainer(accelerator="cpu", max_steps=1, limit_val_batches=0, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                         default_root_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="strotss.train.pairs"):
+        trainer.fit(module, datamodule=data)
+    assert trainer.global_step == 1
+    assert module.skipped == 2
+    text = caplog.text
+    assert "corrupt.jpg" in text and "tiny.png" in text and "min_size=32" in text
+    batch = next(iter(data.train_dataloader()))
+    assert batch["content"].shape == (5, 3, 48, 48) and len(batch["skipped"]) == 2
+
+
+def test_samples_are_seeded_and_styles_drawn_independently(tmp_path: Path) -> None:
+    """The same (epoch, index) gives the same sample; epochs differ; styles vary across contents."""
+    content = open_images(make_folder(tmp_path / "c", 6))
+    styles = open_images(make_folder(tmp_path / "s", 5, seed=3))
+    ds = PairDataset(content, styles, SampleSpec(crop=48, style_size=40, n_positions=100, min_size=32), seed=3)
+    a, b, c = ds[(0, 2)], ds[(0, 2)], ds[(1, 2)]
+    assert torch.equal(a["content"], b["content"]) and torch.equal(a["positions"], b["positions"])
+    assert not torch.equal(a["content"], c["content"])
+    assert a["content"].shape == (3, 48, 48) and a["style"].shape == (3, 40, 40)
+    assert a["positions"].shape == (100, 2) and float(a["positions"].max()) <= 47
+    assert len({ds[(0, i)]["style_key"] for i in range(6)}) > 1
+
+
+def test_two_ranks_split_the_single_process_batches(tmp_path: Path) -> None:
+    """With the same global batch, the two DDP shards of each step hold exactly the 1-process batch."""
+    ds = list(range(10))
+    one = list(EpochSampler(ds, num_replicas=1, rank=0, shuffle=True, seed=5))
+    r0 = list(EpochSampler(ds, num_replicas=2, rank=0, shuffle=True, seed=5))
+    r1 = list(EpochSampler(ds, num_replicas=2, rank=1, shuffle=True, seed=5))
+    for step in range(2):
+        assert set(one[4 * step: 4 * step + 4]) == set(r0[2 * step: 2 * step + 2] + r1[2 * step: 2 * step + 2])
+    assert not set(r0) & set(r1)
+
+
+def test_collate_keeps_going_when_everything_is_skipped() -> None:
+    """A batch of only unusable images is an empty batch with reasons, not an exception."""
+    batch = collate_pairs([{"skipped": "a: bad"}, {"skipped": "b: bad"}])
+    assert batch == {"skipped": ["a: bad", "b: bad"]}
+
+
+def test_missing_paths_and_unreachable_hub_sets_are_user_errors(tmp_path: Path, monkeypatch) -> None:
+    """Local typos and hub names without network give one-line UserErrors."""
+    import datasets
+
+    with pytest.raises(UserError, match="no such image file or folder"):
+        open_images(str(tmp_path / "nope.jpg"))
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(UserError, match="could not open the data set"):
+        open_images("no-such-user/no-such-image-set")
+    with pytest.raises(UserError, match="num_val"):
+        StyleData(content=str(make_folder(tmp_path / "two", 2)), style=str(tmp_path / "two"), num_val=4).setup("fit")
+
+
+def test_streaming_sets_yield_full_batches_and_hold_out_validation(tmp_path: Path) -> None:
+    """Streaming (as for large hub sets) serves full batches and keeps num_val items for validation."""
+    data = StyleData(content=str(make_folder(tmp_path / "c", 6)), style=str(make_folder(tmp_path / "s", 3, seed=2)),
+                     streaming=True, crop=48, style_size=48, n_positions=32, min_size=16, batch_size=2,
+                     num_workers=0, num_val=1)
+    data.setup("fit")
+    batches = list(data.train_dataloader())
+    assert len(batches) == 2 and all(b["content"].shape == (2, 3, 48, 48) for b in batches)
+    assert len(data.val_set) == 1
+
+
+def test_train_verb_forwards_everything_to_lightning_cli() -> None:
+    """`strotss train --help` and `strotss train fit --config X` reach LightningCLI unchanged."""
+    import argparse
+
+    from strotss.commands import train
+
+    parser = argparse.ArgumentParser(add_help=train.ADD_HELP)
+    train.add_arguments(parser)
+    assert parser.parse_args(["--help"]).help
+    args = parser.parse_args(["fit", "--config", "c.yaml", "--trainer.max_steps", "2"])
+    assert args.cli_args == ["fit", "--config", "c.yaml", "--trainer.max_steps", "2"] and not args.help

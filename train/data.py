@@ -1,0 +1,112 @@
+"""StyleData: the LightningDataModule serving (content crop, style image[, teacher output]) batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader
+
+from strotss.errors import UserError
+from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, StreamingPairs, collate_pairs
+from strotss.train.sources import open_images
+
+
+class StyleData(pl.LightningDataModule):
+    """Content and style images from folders or hub data sets, drawn independently, seeded and sharded per rank.
+
+    Args:
+        content: folder of images, one image file, or a Hugging Face hub image data set name
+            ("sample:<path>" reads the bundled samples; default: the sample photos).
+        style: one image file (per-style training) or a folder / hub data set (arbitrary-style training)
+            (default: the bundled sample paintings).
+        teacher: folder written by `strotss teach`; when set, its (content, style, output) rows replace
+            content/style and the outputs feed the distillation term and the validation teacher gap.
+        split: data set split to read.
+        streaming: stream hub data sets instead of downloading them (no exact resume mid-stream).
+        crop: side of the random resized content crops.
+        style_size: side of the (resized, centre-cropped) style images.
+        n_positions: output/content sample positions per image for the loss.
+        min_size: images whose short side is below this are skipped and logged; larger ones are resized.
+        batch_size: images per process and step.
+        num_workers: data loader worker processes.
+        num_val: content images (or teacher rows) held out for validation, taken from the end.
+        seed: seed of crops, flips, style picks and shuffling.
+    """
+
+    def __init__(self, content: str = "sample:content", style: str = "sample:style", teacher: str | None = None,
+                 split: str = "train", streaming: bool = False, crop: int = 256, style_size: int = 256,
+                 n_positions: int = 1024, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
+                 num_val: int = 4, seed: int = 0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.spec = SampleSpec(crop, style_size, n_positions, min_size)
+        self.train_set: Any = None
+        self.val_set: Any = None
+
+    def _rank(self) -> tuple[int, int]:
+        """(global rank, world size) of this process."""
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+
+    def setup(self, stage: str) -> None:
+        """Open the data sets once and split off the validation pairs."""
+        if self.train_set is not None:
+            return
+        hp = self.hparams
+        val_spec = SampleSpec(hp.crop, hp.style_size, hp.n_positions, hp.min_size, train=False)
+        if hp.teacher is not None:
+            rows = open_images(hp.teacher)
+            self._split(rows, lambda ds, spec: PairDataset(None, None, spec, seed=hp.seed, teacher=ds,
+                                                           teacher_root=Path(hp.teacher)), val_spec)
+            return
+        styles = open_images(hp.style, split=hp.split, streaming=False)
+        if hp.streaming:
+            self._streaming(styles, val_spec)
+        else:
+            content = open_images(hp.content, split=hp.split)
+            self._split(content, lambda ds, spec: PairDataset(ds, styles, spec, seed=hp.seed), val_spec)
+
+    def _split(self, rows: Any, make: Any, val_spec: SampleSpec) -> None:
+        """Hold out the last num_val rows for validation, train on the rest."""
+        n, k = len(rows), self.hparams.num_val
+        if n - k < 1:
+            raise UserError(f"{self.hparams.teacher or self.hparams.content}: {n} images, but num_val={k} are "
+                            "held out for validation; add images or lower data.num_val")
+        self.train_set = make(rows.select(range(n - k)), self.spec)
+        self.val_set = make(rows.select(range(n - k, n)), val_spec) if k else None
+
+    def _streaming(self, styles: Any, val_spec: SampleSpec) -> None:
+        """Stream content: the first num_val items validate, the rest are shuffled and split over ranks."""
+        import datasets
+        from datasets.distributed import split_dataset_by_node
+
+        hp = self.hparams
+        rank, world = self._rank()
+        content = open_images(hp.content, split=hp.split, streaming=True)
+        val_rows = datasets.Dataset.from_list(list(content.take(hp.num_val)))
+        train = split_dataset_by_node(content.skip(hp.num_val), rank=rank, world_size=world)
+        train = train.shuffle(seed=hp.seed, buffer_size=1000)
+        style_stream = styles.to_iterable_dataset().shuffle(seed=hp.seed + 1, buffer_size=1000)
+        self.train_set = StreamingPairs(train, style_stream, self.spec, seed=hp.seed, rank=rank)
+        self.val_set = PairDataset(val_rows, styles, val_spec, seed=hp.seed) if hp.num_val else None
+
+    def _loader(self, dataset: Any, **kwargs: Any) -> DataLoader:
+        """A DataLoader with this module's batch size, workers and skip-aware collate."""
+        workers = self.hparams.num_workers
+        return DataLoader(dataset, batch_size=self.hparams.batch_size, num_workers=workers,
+                          collate_fn=collate_pairs, persistent_workers=workers > 0, **kwargs)
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches; map-style sets use the (epoch, index) DistributedSampler."""
+        if isinstance(self.train_set, StreamingPairs):
+            return self._loader(self.train_set, drop_last=True)
+        rank, world = self._rank()
+        sampler = EpochSampler(self.train_set, num_replicas=world, rank=rank, shuffle=True,
+                               seed=self.hparams.seed, drop_last=True)
+        return self._loader(self.train_set, sampler=sampler, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        """Held-out pairs in fixed order (Lightning shards them under DDP)."""
+        return self._loader(self.val_set) if self.val_set is not None else []

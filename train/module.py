@@ -1,0 +1,146 @@
+"""StrotssModule: trains a stylization network on the STROTSS objective (plus optional teacher distillation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torchmetrics import MeanMetric
+
+from strotss import __version__
+from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
+from strotss.models import create_model
+from strotss.train.style_bank import StyleBank
+
+TERMS = ("content", "remd", "moment", "palette")
+
+
+class StrotssModule(pl.LightningModule):
+    """A per-style or arbitrary-style network under the STROTSS loss at fixed α (method note, last section).
+
+    Args:
+        model: "per_style" or "arbitrary" (see strotss.models).
+        model_kwargs: constructor arguments of the network.
+        extractor: loss feature extractor: "vgg19" (embedded), "vgg16" or "timm:<name>".
+        extractor_weights: None for pretrained, "random" (tests only) or a path to a state dict.
+        alpha: content weight α, fixed during training.
+        weighting: "code" (authors' code) or "paper" term weighting.
+        n_style: style hypercolumns per style image in its cached bank.
+        style_cache: style banks kept in memory (LRU) for arbitrary-style training.
+        distill_weight: weight of the L1 distance to teacher outputs when the data has them (0 turns it off).
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        val_repeats: sample draws averaged per validation image by image_objective.
+        seed: seed of the style banks' pixel draws.
+    """
+
+    def __init__(self, model: str = "per_style", model_kwargs: dict[str, Any] | None = None,
+                 extractor: str = "vgg19", extractor_weights: str | None = None, alpha: float = 1.0,
+                 weighting: str = "code", n_style: int = 5000, style_cache: int = 64,
+                 distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = create_model(model, **(model_kwargs or {}))
+        # Kept out of the module tree: the frozen extractor is neither trained nor checkpointed.
+        self._frozen = (build_extractor(extractor, extractor_weights),)
+        self.bank = StyleBank(n_style, style_cache, seed)
+        self.val_student = MeanMetric()
+        self.val_teacher = MeanMetric()
+        self.skipped = 0
+
+    @property
+    def extractor(self) -> FeatureExtractor:
+        """The frozen loss extractor, moved to this module's device on first use."""
+        ext = self._frozen[0]
+        if ext.mean.device != self.device:
+            ext.to(self.device)
+        return ext
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""
+        if self.hparams.model == "arbitrary":
+            return self.net(content, self.net.encode_style(style))
+        return self.net(content)
+
+    def objective(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Mean STROTSS total and terms over the batch, computed in fp32 whatever the training precision."""
+        ext = self.extractor
+        feats_out = ext(output)
+        with torch.no_grad():
+            feats_con = ext(batch["content"])
+        with torch.autocast(self.device.type, enabled=False):
+            pos = batch["positions"]
+            out_hc = sample_hypercolumns(output.float(), [f.float() for f in feats_out], pos, ext.strides)
+            con_hc = sample_hypercolumns(batch["content"].float(), [f.float() for f in feats_con], pos, ext.strides)
+            target = self.bank.targets(batch["style_key"], batch["style"], ext)
+            total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting)
+        return total.mean(), {k: v.mean() for k, v in terms.items()}
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, torch.Tensor] | None:
+        """One step on a batch; a batch whose images were all skipped is passed over."""
+        self.skipped += len(batch["skipped"])
+        self.log("data/skipped", float(self.skipped), reduce_fx="sum", sync_dist=True)
+        if "content" not in batch:
+            return None
+        output = self(batch["content"], batch["style"])
+        total, terms = self.objective(batch, output)
+        loss = total
+        if "teacher" in batch and self.hparams.distill_weight > 0:
+            distill = (output.float() - batch["teacher"].float()).abs().mean()
+            loss = loss + self.hparams.distill_weight * distill
+            self.log("train/distill", distill, sync_dist=True)
+        self.log("train/loss", loss, prog_bar=True, sync_dist=True)
+        self.log("train/total", total, sync_dist=True)
+        self.log_dict({f"train/{k}": v for k, v in terms.items()}, sync_dist=True)
+        return {"loss": loss, "output": output.detach()}
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        """Score student (and teacher) outputs of held-out pairs with the image objective, image by image."""
+        if "content" not in batch:
+            return
+        output = self(batch["content"], batch["style"]).float()
+        for i in range(output.shape[0]):
+            pair = (batch["content"][i:i + 1].float(), batch["style"][i:i + 1].float())
+            scores = image_objective(output[i:i + 1], *pair, self.extractor, alpha=self.hparams.alpha,
+                                     weighting=self.hparams.weighting, n_style=self.hparams.n_style,
+                                     repeats=self.hparams.val_repeats)
+            self.val_student.update(scores["total"])
+            self.log_dict({f"val/{k}": scores[k] for k in TERMS}, sync_dist=True, batch_size=1)
+            if "teacher" in batch:
+                teacher = image_objective(batch["teacher"][i:i + 1].float(), *pair, self.extractor,
+                                          alpha=self.hparams.alpha, weighting=self.hparams.weighting,
+                                          n_style=self.hparams.n_style, repeats=self.hparams.val_repeats)
+                self.val_teacher.update(teacher["total"])
+
+    def on_validation_epoch_end(self) -> None:
+        """Log the student objective and, with teacher outputs, the teacher's and the gap in %."""
+        if self.val_student.update_count:
+            student = self.val_student.compute()
+            self.log("val/total", student)
+            if self.val_teacher.update_count:
+                teacher = self.val_teacher.compute()
+                self.log("val/teacher_total", teacher)
+                self.log("val/teacher_gap_pct", 100.0 * (student - teacher) / teacher)
+        self.val_student.reset()
+        self.val_teacher.reset()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """AdamW over the network's trainable parameters (a frozen style encoder stays frozen)."""
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Add the "strotss" metadata that `strotss export` and strotss.models.load_model read."""
+        data = getattr(self.trainer, "datamodule", None)
+        dh = getattr(data, "hparams", {})
+        style = dh.get("style")
+        checkpoint["strotss"] = {
+            "model_name": self.hparams.model,
+            "model_kwargs": dict(self.hparams.model_kwargs or {}),
+            "style_name": Path(style).stem if style and self.hparams.model == "per_style" else None,
+            "train_size": dh.get("crop"),
+            "version": __version__,
+        }

@@ -1,0 +1,188 @@
+"""Training samples: a content crop, an independently drawn style image, and the loss's sample positions.
+
+Every random choice of a sample (crop, flip, style pick, positions) is a pure function of
+(seed, epoch, index), so one process and N DDP processes, or a run and its resume, see the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
+from torchvision.transforms import v2
+
+from strotss.losses import grid_positions, shuffled_subset
+from strotss.train.sources import decode_image
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """How samples are cut: crop side, style side, positions per image, smallest usable image, train or eval."""
+
+    crop: int = 256
+    style_size: int = 256
+    n_positions: int = 1024
+    min_size: int = 64
+    train: bool = True
+
+
+def sample_seed(*keys: int) -> int:
+    """A 63-bit seed derived from integer keys (seed, epoch, index, ...), stable across processes."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def _image(rgb: np.ndarray) -> torch.Tensor:
+    """H×W×3 uint8 array → 3×H×W uint8 tv_tensors.Image."""
+    from torchvision import tv_tensors
+
+    return tv_tensors.Image(torch.from_numpy(rgb).permute(2, 0, 1).contiguous())
+
+
+class SampleMaker:
+    """Turn decoded (content, style, teacher) images into float tensors and sample positions for one spec."""
+
+    def __init__(self, spec: SampleSpec) -> None:
+        self.spec = spec
+        crop = (v2.RandomResizedCrop(spec.crop, scale=(0.25, 1.0), antialias=True) if spec.train
+                else v2.Compose([v2.Resize(spec.crop, antialias=True), v2.CenterCrop(spec.crop)]))
+        flip = [v2.RandomHorizontalFlip()] if spec.train else []
+        self.content_tf = v2.Compose([crop, *flip, v2.ToDtype(torch.float32, scale=True)])
+        self.style_tf = v2.Compose([v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size),
+                                    v2.ToDtype(torch.float32, scale=True)])
+
+    def __call__(self, content: np.ndarray, style: np.ndarray, style_key: str, seed: int,
+                 teacher: np.ndarray | None = None) -> dict[str, Any]:
+        """One sample dict; the teacher output, when given, gets exactly the content's crop."""
+        c = _image(content)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if teacher is None:
+                sample = {"content": self.content_tf(c)}
+            else:
+                t = _image(teacher)
+                c = v2.functional.resize(c, list(t.shape[-2:]), antialias=True)
+                c, t = self.content_tf(c, t)
+                sample = {"content": c, "teacher": t}
+            g = torch.Generator().manual_seed(seed)
+            pos = grid_positions(self.spec.crop, self.spec.crop, generator=g)
+            sample["positions"] = shuffled_subset(pos, self.spec.n_positions, generator=g)
+        sample["style"] = self.style_tf(_image(style))
+        sample["style_key"] = style_key
+        return sample
+
+
+def _item(value: Any, root: Path | None = None) -> dict[str, Any]:
+    """An undecoded image entry ({"bytes", "path"}) from a data set cell or a path relative to root."""
+    if isinstance(value, dict):
+        return value
+    return {"bytes": None, "path": str((root / value) if root else value)}
+
+
+def style_key_of(item: dict[str, Any], fallback: int) -> str:
+    """Cache key of a style image: its path, else a digest of its bytes, else its index."""
+    if item.get("path"):
+        return str(item["path"])
+    if item.get("bytes"):
+        return hashlib.sha1(item["bytes"]).hexdigest()
+    return str(fallback)
+
+
+class PairDataset(Dataset):
+    """Map-style pairs: content[i] with a style drawn at random (or a teacher row's content/style/output)."""
+
+    def __init__(self, content: Any, styles: Any, spec: SampleSpec, *, seed: int = 0, teacher: Any = None,
+                 teacher_root: Path | None = None) -> None:
+        self.content, self.styles, self.teacher, self.teacher_root = content, styles, teacher, teacher_root
+        self.make = SampleMaker(spec)
+        self.spec = spec
+        self.seed = seed
+
+    def __len__(self) -> int:
+        """Number of content images (or teacher rows)."""
+        return len(self.teacher if self.teacher is not None else self.content)
+
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
+        """Sample for (epoch, index) or index; a {"skipped": reason} dict when an image is unusable."""
+        epoch, index = key if isinstance(key, tuple) else (0, key)
+        seed = sample_seed(self.seed, epoch, index)
+        try:
+            if self.teacher is not None:
+                row = self.teacher[index]
+                content = _item(row["content"], self.teacher_root)
+                style = _item(row["style"], self.teacher_root)
+                teacher = decode_image(row["image"], 1)
+                style_key = str(row["style"])
+            else:
+                content = self.content[index]["image"]
+                pick = int(torch.randint(len(self.styles), (1,), generator=torch.Generator().manual_seed(seed ^ 1)))
+                style = self.styles[pick]["image"]
+                teacher = None
+                style_key = style_key_of(style, pick)
+            return self.make(decode_image(content, self.spec.min_size), decode_image(style, self.spec.min_size),
+                             style_key, seed, teacher)
+        except ValueError as exc:
+            return {"skipped": str(exc)}
+
+
+class EpochSampler(DistributedSampler):
+    """torch's DistributedSampler (what Lightning injects under DDP) yielding (epoch, index) keys.
+
+    Built explicitly for every run, one process included, so 1 and N processes with the same global
+    batch draw the same samples; the epoch in the key reseeds crops and style picks every epoch.
+    """
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        """(epoch, index) keys of this rank's shard."""
+        return ((self.epoch, i) for i in super().__iter__())
+
+
+class StreamingPairs(IterableDataset):
+    """Streaming pairs for data sets too large to index: content stream × a cycled, independent style stream."""
+
+    def __init__(self, content: Any, styles: Any, spec: SampleSpec, *, seed: int = 0, rank: int = 0) -> None:
+        self.content, self.styles = content, styles
+        self.make = SampleMaker(spec)
+        self.spec, self.seed, self.rank = spec, seed, rank
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Yield samples (or {"skipped": reason}) for this rank and data loader worker."""
+        worker = get_worker_info()
+        wid = worker.id if worker else 0
+        styles = self._cycle(self.styles)
+        for n, row in enumerate(self.content):
+            seed = sample_seed(self.seed, self.rank, wid, n)
+            try:
+                yield self.make(decode_image(row["image"], self.spec.min_size),
+                                decode_image(style := next(styles)["image"], self.spec.min_size),
+                                style_key_of(style, n), seed)
+            except ValueError as exc:
+                yield {"skipped": str(exc)}
+
+    @staticmethod
+    def _cycle(stream: Any) -> Iterator[dict[str, Any]]:
+        """Iterate a stream forever, reshuffling it each round."""
+        epoch = 0
+        while True:
+            if hasattr(stream, "set_epoch"):
+                stream.set_epoch(epoch)
+            yield from stream
+            epoch += 1
+
+
+def collate_pairs(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack usable samples, keep style keys as a list, and list the reasons of skipped ones under "skipped"."""
+    skipped = [s["skipped"] for s in samples if "skipped" in s]
+    for reason in skipped:
+        log.warning("skipped image: %s", reason)
+    good = [s for s in samples if "skipped" not in s]
+    batch = default_collate(good) if good else {}
+    batch["skipped"] = skipped
+    return batch
