@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import torch
 
+from strotss.losses.remd import low_precision_matmul
+
 
 class Moments(NamedTuple):
     """Per-set channel mean (B×C) and covariance (B×C×C, 1/N normalization as in the authors' code)."""
@@ -25,8 +27,12 @@ def moments(x: torch.Tensor) -> Moments:
     return Moments(mean, xc.transpose(1, 2) @ xc / x.shape[1])
 
 
-def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor) -> torch.Tensor:
-    """mean|μ_a − μ_t| + mean|Σ_a − Σ_t| → B; target is samples (B×M×C) or precomputed Moments (constant)."""
+def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, low_precision: torch.dtype | None = None
+                ) -> torch.Tensor:
+    """mean|μ_a − μ_t| + mean|Σ_a − Σ_t| → B; target is samples (B×M×C) or precomputed Moments (constant).
+
+    low_precision (e.g. bfloat16) computes only the gradient's matmul in that dtype; the value stays exact.
+    """
     t = target if isinstance(target, Moments) else moments(target.detach())
     n, c = a.shape[1], a.shape[2]
     mean = a.mean(dim=1)
@@ -34,6 +40,6 @@ def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor) -> torch.Tensor
     with torch.no_grad():
         diff = xc.transpose(1, 2) @ xc / n - t.cov
         value = diff.abs().mean(dim=(-2, -1))
-        pull = xc @ diff.sign_() * (2.0 / (n * c * c))
+        pull = low_precision_matmul(xc, diff.sign_(), low_precision) * (2.0 / (n * c * c))
     surrogate = (xc * pull).sum(dim=(1, 2))
     return (mean - t.mean).abs().mean(dim=-1) + value + surrogate - surrogate.detach()

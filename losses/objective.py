@@ -37,8 +37,13 @@ def style_target(samples: torch.Tensor, point_samples: torch.Tensor | None = Non
 
 
 def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
-                  points: PointTargets | None = None) -> dict[str, torch.Tensor]:
-    """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target."""
+                  points: PointTargets | None = None, low_precision: torch.dtype | None = None
+                  ) -> dict[str, torch.Tensor]:
+    """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target.
+
+    low_precision (e.g. bfloat16, for training): dtype of the matmuls that only form gradients (moment and
+    self-similarity); values and the nearest-neighbour search stay in the inputs' precision.
+    """
     out_unit = unit(out)
     remd = relaxed_emd_unit(out_unit, style.unit)
     moment_samples = out
@@ -48,9 +53,9 @@ def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
         remd = remd + pair_remd.view(b, p).mean(dim=1)
         moment_samples = torch.cat([out, points.out.flatten(1, 2)], dim=1)
     return {
-        "content": self_similarity_loss_unit(out_unit, unit(content.detach())),
+        "content": self_similarity_loss_unit(out_unit, unit(content.detach()), low_precision),
         "remd": remd,
-        "moment": moment_loss(moment_samples, style.moments),
+        "moment": moment_loss(moment_samples, style.moments, low_precision),
         "palette": palette_loss(out[..., :3], style.samples[..., :3]),
     }
 
@@ -67,8 +72,8 @@ def combine_terms(terms: dict[str, torch.Tensor], alpha: float, weighting: Weigh
 
 
 def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float = 1.0,
-                 weighting: Weighting = "code", points: PointTargets | None = None
-                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                 weighting: Weighting = "code", points: PointTargets | None = None,
+                 low_precision: torch.dtype | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Total STROTSS objective per image (B) and its terms, for hypercolumns already sampled."""
-    terms = strotss_terms(out, content, style, points)
+    terms = strotss_terms(out, content, style, points, low_precision)
     return combine_terms(terms, alpha, weighting), terms

@@ -16,6 +16,13 @@ EPS = 1e-8
 CostFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+def low_precision_matmul(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """a @ b, computed in dtype (e.g. bfloat16) when given and returned in a's dtype; for no-grad work only."""
+    if dtype is None or dtype == a.dtype:
+        return a @ b
+    return (a.to(dtype) @ b.to(dtype)).to(a.dtype)
+
+
 def unit(x: torch.Tensor) -> torch.Tensor:
     """Rows scaled to unit length; zero rows stay zero (count as orthogonal to everything)."""
     return F.normalize(x, dim=-1, eps=EPS)
@@ -37,7 +44,7 @@ def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor) -> torch.Tensor:
-    """Cosine relaxed EMD from unit-length rows (B×N×C with grad, B×M×C constant) → B.
+    """Cosine relaxed EMD from unit-length rows (B×N×C with grad, B×M×C or shared 1×M×C constant) → B.
 
     mean_j (1 − â_{i*(j)}·b̂_j) is rewritten as 1 − Σ_i â_i·(Σ_{j: i*(j)=i} b̂_j)/M, so neither
     direction materializes an M×C gathered copy that needs a gradient.
@@ -47,6 +54,7 @@ def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor) -> torch.Tensor
         nearest_b = sim.argmax(dim=2)
         nearest_a = sim.argmax(dim=1)
         del sim
+        b_unit = b_unit.expand(a_unit.shape[0], -1, -1)
         pooled = torch.zeros_like(a_unit).scatter_add_(
             1, nearest_a.unsqueeze(-1).expand(-1, -1, b_unit.shape[-1]), b_unit)
         chosen_b = _gather_rows(b_unit, nearest_b)
@@ -66,6 +74,7 @@ def relaxed_emd_with_cost(a: torch.Tensor, b: torch.Tensor, cost_matrix: CostFn,
         cost = cost_matrix(a, b)
         nearest_b = cost.argmin(dim=2)
         nearest_a = cost.argmin(dim=1)
+    b = b.expand(a.shape[0], -1, -1)
     row = cost_pairs(a, _gather_rows(b, nearest_b)).mean(dim=1)
     col = cost_pairs(_gather_rows(a, nearest_a), b).mean(dim=1)
     return torch.maximum(row, col)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from strotss.losses.remd import unit
+from strotss.losses.remd import low_precision_matmul, unit
 
 EPS = 1e-8
 
@@ -21,8 +21,12 @@ def normalized_self_distance(x_unit: torch.Tensor) -> torch.Tensor:
     return d / d.sum(dim=1, keepdim=True).clamp_min(EPS)
 
 
-def self_similarity_loss_unit(out_unit: torch.Tensor, content_unit: torch.Tensor) -> torch.Tensor:
-    """Self-similarity loss from unit-length output (with grad) and content rows (B×N×C) → B."""
+def self_similarity_loss_unit(out_unit: torch.Tensor, content_unit: torch.Tensor,
+                              low_precision: torch.dtype | None = None) -> torch.Tensor:
+    """Self-similarity loss from unit-length output (with grad) and content rows (B×N×C) → B.
+
+    low_precision (e.g. bfloat16) computes only the gradient's matmul in that dtype; the value stays exact.
+    """
     n = out_unit.shape[1]
     with torch.no_grad():
         target = normalized_self_distance(content_unit)
@@ -35,7 +39,7 @@ def self_similarity_loss_unit(out_unit: torch.Tensor, content_unit: torch.Tensor
         value = diff.abs().sum(dim=(1, 2)) / n
         e = diff.sign() / n
         grad_d = (e - (colsum > EPS) * (e * p).sum(dim=1, keepdim=True)) / safe
-        pull = -(grad_d + grad_d.transpose(-1, -2)) @ u
+        pull = -low_precision_matmul(grad_d + grad_d.transpose(-1, -2), u, low_precision)
     surrogate = (out_unit * pull).sum(dim=(1, 2))
     return value + surrogate - surrogate.detach()
 

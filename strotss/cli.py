@@ -9,6 +9,7 @@ import sys
 from typing import Sequence
 
 from strotss import __version__
+from strotss.allocator import keep_freed_memory
 from strotss.errors import UserError
 
 VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "bench", "gui")
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn UserError into one line on stderr with exit code 2."""
     args = build_parser().parse_args(argv)
+    keep_freed_memory()
     try:
         return int(args._run(args) or 0)
     except UserError as exc:

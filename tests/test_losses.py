@@ -587,3 +587,30 @@ def test_missing_weights_file_and_unknown_name_raise_user_error(tmp_path):
     for name in ["vgg11", "resnet50", "", "VGG19"]:
         with pytest.raises(UserError):
             build_extractor(name)
+
+
+def test_shared_style_target_broadcasts_like_a_copied_batch():
+    """Per-style training passes one 1×M×C target for a whole batch; it must equal a B-fold copy."""
+    torch.manual_seed(3)
+    a = torch.randn(3, 40, 9, dtype=torch.float64, requires_grad=True)
+    c = torch.randn(3, 40, 9, dtype=torch.float64)
+    b = torch.randn(1, 55, 9, dtype=torch.float64)
+    shared = strotss_loss(a, c, style_target(b))[0]
+    copied = strotss_loss(a, c, style_target(b.expand(3, -1, -1).contiguous()))[0]
+    g_shared, = torch.autograd.grad(shared.sum(), a)
+    g_copied, = torch.autograd.grad(copied.sum(), a)
+    assert torch.allclose(shared, copied) and torch.allclose(g_shared, g_copied)
+
+
+def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
+    """bf16 for the gradient-only matmuls (training): values unchanged, gradients within 1 %."""
+    torch.manual_seed(4)
+    a = torch.randn(2, 300, 64, requires_grad=True)
+    c = torch.randn(2, 300, 64)
+    target = style_target(torch.randn(1, 500, 64))
+    exact, _ = strotss_loss(a, c, target)
+    fast, _ = strotss_loss(a, c, target, low_precision=torch.bfloat16)
+    g_exact, = torch.autograd.grad(exact.sum(), a)
+    g_fast, = torch.autograd.grad(fast.sum(), a)
+    assert torch.equal(exact, fast)
+    assert (g_fast - g_exact).norm() < 0.01 * g_exact.norm()

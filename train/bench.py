@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-style", type=int, default=5000, help="style hypercolumns per style bank")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="autocast for student and extractor (the loss stays fp32)")
+    parser.add_argument("--loss-precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="dtype of the loss's gradient-only matmuls (default auto: bf16 where fast)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     parser.add_argument("--device", help="torch device (default cuda if available)")
@@ -75,7 +77,8 @@ def _phased_step(module, opt, batch: dict, autocast, sync) -> list[float]:
     hc_out = sample_hypercolumns(leaf.detach().float(), cut, batch["positions"], ext.strides)
     hc_con = sample_hypercolumns(batch["content"], [f.float() for f in feats_con], batch["positions"], ext.strides)
     target = module.bank.targets(batch["style_key"], batch["style"], ext)
-    total = strotss_loss(hc_out, hc_con, target, module.hparams.alpha)[0].mean()
+    total = strotss_loss(hc_out, hc_con, target, module.hparams.alpha, module.hparams.weighting,
+                         low_precision=module.loss_low_precision)[0].mean()
     mark()
     total.backward()
     mark()
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     kwargs = {"pretrained": False} if args.model == "arbitrary" else {}
     module = StrotssModule(model=args.model, model_kwargs=kwargs, extractor=args.extractor,
-                           n_style=args.n_style).to(device)
+                           n_style=args.n_style, loss_precision=args.loss_precision).to(device)
     opt = module.configure_optimizers()
     batch = _batch(args.size, args.batch, args.positions, device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
@@ -127,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
     step = float(mean.sum())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"train bench: {args.model}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
-          f"{args.positions} positions, {args.n_style} style samples, {name}")
+          f"{args.positions} positions, {args.n_style} style samples, loss gradient matmuls in "
+          f"{module.loss_low_precision or torch.float32}, {name}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")
     for label, t in zip(PHASES, mean.tolist()):
         print(f"{label:<16}{1e3 * t:>10.1f}{100 * t / step:>8.1f}%")

@@ -34,14 +34,18 @@ class StrotssModule(pl.LightningModule):
         weight_decay: AdamW weight decay.
         val_repeats: sample draws averaged per validation image by image_objective.
         seed: seed of the style banks' pixel draws.
+        loss_precision: "bf16" computes the loss's gradient-only matmuls in bfloat16 (values stay fp32),
+            "fp32" keeps them exact, "auto" picks bf16 where the hardware has fast bf16 (CUDA, AVX512-BF16).
     """
 
     def __init__(self, model: str = "per_style", model_kwargs: dict[str, Any] | None = None,
                  extractor: str = "vgg19", extractor_weights: str | None = None, alpha: float = 1.0,
                  weighting: str = "code", n_style: int = 5000, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
-                 seed: int = 0) -> None:
+                 seed: int = 0, loss_precision: str = "auto") -> None:
         super().__init__()
+        if loss_precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"loss_precision {loss_precision!r}: use auto, fp32 or bf16")
         self.save_hyperparameters()
         self.net = create_model(model, **(model_kwargs or {}))
         # Kept out of the module tree: the frozen extractor is neither trained nor checkpointed.
@@ -58,6 +62,16 @@ class StrotssModule(pl.LightningModule):
         if ext.mean.device != self.device:
             ext.to(self.device)
         return ext
+
+    @property
+    def loss_low_precision(self) -> torch.dtype | None:
+        """The dtype for the loss's gradient-only matmuls (None: exact fp32), resolved for this device."""
+        choice = self.hparams.loss_precision
+        if choice == "auto":
+            fast = (torch.cuda.is_bf16_supported() if self.device.type == "cuda"
+                    else getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
+            choice = "bf16" if fast else "fp32"
+        return torch.bfloat16 if choice == "bf16" else None
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""
@@ -76,7 +90,8 @@ class StrotssModule(pl.LightningModule):
             out_hc = sample_hypercolumns(output.float(), [f.float() for f in feats_out], pos, ext.strides)
             con_hc = sample_hypercolumns(batch["content"].float(), [f.float() for f in feats_con], pos, ext.strides)
             target = self.bank.targets(batch["style_key"], batch["style"], ext)
-            total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting)
+            total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting,
+                                        low_precision=self.loss_low_precision)
         return total.mean(), {k: v.mean() for k, v in terms.items()}
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, torch.Tensor] | None:

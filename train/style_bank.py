@@ -33,7 +33,7 @@ class StyleBank:
             self.cache[k] = style_target(s[None])
 
     def targets(self, keys: list[str], styles: torch.Tensor, extractor: FeatureExtractor) -> StyleTarget:
-        """Batched style target (B×M×C samples, B-row moments) for a batch's style keys and images."""
+        """Batched style target for a batch's style keys; one shared style stays 1×M×C (the losses broadcast it)."""
         missing = {k: i for i, k in enumerate(keys) if k not in self.cache}
         if missing:
             self._fill(list(missing), styles[list(missing.values())], extractor)
@@ -41,8 +41,9 @@ class StyleBank:
             self.cache.move_to_end(k)
         while len(self.cache) > max(self.capacity, len(set(keys))):
             self.cache.popitem(last=False)
-        hits = [self.cache[k] for k in keys]
-        return _cat(hits)
+        if len(set(keys)) == 1:
+            return self.cache[keys[0]]
+        return _cat([self.cache[k] for k in keys])
 
 
 def _cat(items: list) -> Any:
