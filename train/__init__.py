@@ -1,7 +1,18 @@
-"""Training real-time stylizers on the STROTSS objective with Lightning: data, module, callbacks, teacher runs."""
+"""Training real-time stylizers on the STROTSS objective with Lightning: data, module, callbacks, teacher runs.
 
-from strotss.train.data import StyleData
-from strotss.train.grids import ImageGrids
-from strotss.train.module import StrotssModule
+Exports resolve lazily, so that `strotss --help` and the torch-free ONNX verbs don't import Lightning.
+"""
 
-__all__ = ["ImageGrids", "StrotssModule", "StyleData"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {"StyleData": "strotss.train.data", "ImageGrids": "strotss.train.grids",
+            "StrotssModule": "strotss.train.module"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import StyleData, ImageGrids or StrotssModule on first access."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'strotss.train' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -6,7 +6,7 @@ import argparse
 import importlib
 from importlib.util import find_spec
 
-HELP = "benchmarks: `bench onnx` (ONNX Runtime), and optimize/train once their modules exist"
+HELP = "benchmarks: `bench optimize` (per-image optimizer), `bench train` (training step), `bench onnx` (ONNX Runtime)"
 SUB_BENCHES = {"onnx": "strotss.export.bench", "optimize": "strotss.teacher.bench", "train": "strotss.train.bench"}
 
 
