@@ -8,7 +8,7 @@ import sys
 from strotss.cli import VERBS, build_parser
 
 
-def test_every_verb_has_help(capsys):
+def test_every_verb_has_help():
     parser = build_parser()
     actions = [a for a in parser._actions if a.dest == "verb"][0]
     assert set(actions.choices) == set(VERBS)
