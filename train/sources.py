@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from strotss.assets import asset_path
 from strotss.errors import UserError
 from strotss.imageio import IMAGE_SUFFIXES, read_rgb
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout, in a development install
 
 
 SAMPLE_PREFIX = "sample:"
@@ -27,7 +28,7 @@ def resolve_source(source: str) -> str:
     if not source.startswith(SAMPLE_PREFIX):
         return source
     rel = source[len(SAMPLE_PREFIX):]
-    for root in (REPO_ROOT / "strotss" / "assets", REPO_ROOT.parent / "shared" / "data"):
+    for root in (asset_path(""), REPO_ROOT.parent / "shared" / "data"):
         if (root / rel).exists():
             return str(root / rel)
     raise UserError(f"{source}: no bundled sample images at strotss/assets/{rel} or ../shared/data/{rel}; "
