@@ -86,13 +86,16 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
 
 
 def check_writable(path: str | os.PathLike) -> Path:
-    """Fail early, before long work starts, when an output path cannot be written."""
+    """Fail early, before long work starts, when an output path cannot be written (an existing file is kept)."""
     p = Path(path)
     if p.is_dir():
         raise UserError(f"{p}: is a folder; give an output file name such as {p / 'out.png'}")
-    with atomic_output(p) as fh:
-        fh.write(b"")
-    p.unlink()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p.parent):
+            pass
+    except OSError as exc:
+        raise UserError(f"{p}: cannot write here ({exc.strerror}); choose another output path") from None
     return p
 
 

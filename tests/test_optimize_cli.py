@@ -112,3 +112,12 @@ def test_points_and_log_json(capsys, tmp_path):
     assert code == 0, err
     history = json.loads(log.read_text())["history"]
     assert len(history) == 1 and {"total", "content", "remd", "moment", "palette"} <= set(history[0])
+
+
+def test_failed_run_keeps_the_previous_output(capsys, tmp_path):
+    """Checking the output path early must not touch an existing result when the run then fails."""
+    out = tmp_path / "o.png"
+    out.write_bytes(b"previous result")
+    code, err = run_cli(capsys, "optimize", str(tmp_path / "missing.jpg"), STYLE, "-o", str(out), *FAST)
+    assert code == 2
+    assert out.read_bytes() == b"previous result"
