@@ -17,6 +17,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_strotss as ref  # noqa: E402
 
+from strotss.assets import asset_path  # noqa: E402
 from strotss.errors import UserError  # noqa: E402
 from strotss.losses import (Moments, PointTargets, build_extractor, combine_terms, grid_positions,  # noqa: E402
                             moment_loss, moments, neighbourhood, palette_loss, random_pixels, relaxed_emd,
@@ -26,7 +27,7 @@ from strotss.losses import (Moments, PointTargets, build_extractor, combine_term
 TOL = dict(rtol=1e-5, atol=1e-5)
 SEEDS = [0, 1, 2]
 B, N, M, C = 2, 7, 11, 6
-REAL_IMAGE = Path("/work/shared/data/content/kodak_kodim16.jpg")
+REAL_IMAGE = asset_path("content/kodak_kodim16.jpg")
 
 
 def rand(seed: int, *shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:

@@ -8,7 +8,6 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 TINY_NET = {"channels": [8, 16, 32], "num_blocks": 2}
 
 

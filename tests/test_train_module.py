@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_train_helpers import REPO, SHARED_DATA, TINY_NET, make_folder
+from test_train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.train.module import StrotssModule
 from strotss.train.pairs import PairDataset, SampleSpec, collate_pairs
@@ -114,7 +114,6 @@ def test_configs_parse(configs: list[str], capsys) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SHARED_DATA / "content").is_dir(), reason=f"sample images not found at {SHARED_DATA}")
 def test_cpu_smoke_config_trains_two_steps(tmp_path: Path) -> None:
     """The shipped CPU smoke config runs on the bundled samples (2 steps), writing a grid and last.ckpt."""
     cfg = yaml.safe_load((REPO / "configs" / "cpu_smoke.yaml").read_text())
