@@ -14,7 +14,7 @@ DESCRIPTION = """Run the main job end to end on the bundled sample images with t
   4. stylize: the held-out photos with ONNX Runtime (no torch)
   5. report:  OUT/comparison.png (content | style | student | teacher, with objective values)
 
-About 12 minutes on a 2-core CPU with the defaults; rerunning resumes and skips finished steps.
+About 11 minutes on a 2-core CPU with the defaults; rerunning resumes and skips finished steps.
 """
 CONTENT = "content/kodak_kodim16.jpg"
 STYLE = "style/pnst_vg_wheat_field.jpg"
