@@ -14,10 +14,10 @@ import time
 
 from strotss.allocator import keep_freed_memory
 from strotss.assets import asset_path
-from strotss.imageio import read_rgb, write_image
+from strotss.imageio import read_rgb, resize_long_side, write_image
 from strotss.losses import build_extractor
 from strotss.models import load_model
-from strotss.teacher.compare import PairScore, labelled_row, resized, score, stack_rows, student_output
+from strotss.teacher.compare import PairScore, labelled_row, score, stack_rows, student_output
 from strotss.teacher.optimizer import StrotssConfig, optimize_image
 
 
@@ -37,10 +37,10 @@ def main() -> None:
     model, meta = load_model(args.checkpoint)
     extractor = build_extractor("vgg19")
     style = read_rgb(args.style)
-    style_small = resized(style, args.size)
+    style_small = resize_long_side(style, args.size)
     rows, scores = [], []
     for name in args.photos:
-        content = resized(read_rgb(asset_path(f"content/{name}")), args.size)
+        content = resize_long_side(read_rgb(asset_path(f"content/{name}")), args.size)
         t = time.perf_counter()
         student = student_output(model, content)
         t_student = time.perf_counter() - t

@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
     from strotss.assets import asset_path
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
-    from strotss.imageio import check_writable, read_rgb, write_image
+    from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
     from strotss.losses import build_extractor
-    from strotss.teacher.compare import labelled_row, resized, score
+    from strotss.teacher.compare import labelled_row, score
     from strotss.teacher.optimizer import StrotssConfig, optimize_image
     from strotss.train.cli import run_cli
 
@@ -89,10 +89,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  wrote {out / 'stylized'}/")
 
     _step(5, "report: content | style | student | teacher")
-    small = resized(content, args.size)
+    small = resize_long_side(content, args.size)
     student = model.stylize_images([small])[0]
     teacher = read_rgb(teacher_path)
-    style_small = resized(style, args.size)
+    style_small = resize_long_side(style, args.size)
     s_student = score(student, small, style_small, extractor)
     s_teacher = score(teacher, small, style_small, extractor)
     write_image(out / "comparison.png", labelled_row([small, style_small, student, teacher],

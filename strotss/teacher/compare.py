@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from strotss.imageio import resize_long_side, to_uint8
+from strotss.imageio import to_uint8
 from strotss.losses import FeatureExtractor, image_objective
 from strotss.teacher.optimizer import to_tensor
 
@@ -66,8 +66,3 @@ def student_output(model: torch.nn.Module, content: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         out = model(to_tensor(content, next(model.parameters()).device))
     return out[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-
-
-def resized(img: np.ndarray, size: int) -> np.ndarray:
-    """uint8 image at a given long side."""
-    return resize_long_side(img, size)
