@@ -13,10 +13,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from strotss.errors import UserError
-from strotss.imageio import write_image
+from strotss.imageio import resize_nearest, write_image
 from strotss.teacher.guidance import MIN_REGION_FRACTION, dominant_colours, merge_colours, snap_to_palette
 
 PALETTE = {
@@ -35,21 +34,14 @@ def brush_colours() -> list[tuple[str, float]]:
     return [("#%02x%02x%02x" % rgb, BRUSH_OPACITY) for rgb in PALETTE.values()]
 
 
-def _resize_nearest(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of an H×W×C uint8 array to hw."""
-    if img.shape[:2] == hw:
-        return img
-    return np.asarray(Image.fromarray(img).resize((hw[1], hw[0]), Image.Resampling.NEAREST))
-
-
 def layers_to_mask(layers: list[np.ndarray] | None, hw: tuple[int, int], base: np.ndarray | None = None) -> np.ndarray:
     """Flatten RGBA editor layers (later on top) over a base mask into an H×W×3 mask: palette colours, black = unpainted."""
-    mask = np.zeros((*hw, 3), dtype=np.uint8) if base is None else _resize_nearest(base, hw).copy()
+    mask = np.zeros((*hw, 3), dtype=np.uint8) if base is None else resize_nearest(base, hw).copy()
     for layer in layers or []:
         layer = np.asarray(layer)
         if layer.ndim != 3 or layer.shape[2] != 4:
             continue
-        layer = _resize_nearest(layer, hw)
+        layer = resize_nearest(layer, hw)
         painted = layer[..., 3] >= ALPHA_MIN
         if not painted.any():
             continue
@@ -61,7 +53,7 @@ def layers_to_mask(layers: list[np.ndarray] | None, hw: tuple[int, int], base: n
 
 def snap_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     """Map an uploaded colour mask's colours to the palette (near-black = unpainted) at size hw."""
-    mask = _resize_nearest(mask, hw)
+    mask = resize_nearest(mask, hw)
     colours = merge_colours(dominant_colours(mask))
     labels = snap_to_palette(mask, colours)
     out = np.zeros_like(mask)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from strotss.errors import UserError
-from strotss.imageio import read_rgb
+from strotss.imageio import read_rgb, resize_nearest
 
 MIN_REGION_FRACTION = 0.002  # colours covering less than this are JPEG noise, not regions
 MERGE_DISTANCE = 60.0        # dominant colours closer than this (RGB, 0–255) are one region colour
@@ -64,19 +64,11 @@ def snap_to_palette(mask: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return np.argmin(((px - palette[None].astype(np.float32)) ** 2).sum(-1), axis=1).reshape(mask.shape[:2])
 
 
-def _fit(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """Resize a mask (nearest) to an image's H×W when the user drew it at another size."""
-    if mask.shape[:2] == hw:
-        return mask
-    t = torch.from_numpy(mask).permute(2, 0, 1)[None].float()
-    return F.interpolate(t, size=hw, mode="nearest")[0].permute(1, 2, 0).byte().numpy()
-
-
 def region_masks(content_mask: np.ndarray, style_mask: np.ndarray, content_hw: tuple[int, int],
                  style_hw: tuple[int, int], names: tuple[str, str] = ("content mask", "style mask")
                  ) -> RegionMasks:
     """Pair the regions of two colour masks by colour; every colour must appear in both masks."""
-    cm, sm = _fit(content_mask, content_hw), _fit(style_mask, style_hw)
+    cm, sm = resize_nearest(content_mask, content_hw), resize_nearest(style_mask, style_hw)
     palette = merge_colours(np.concatenate([dominant_colours(cm), dominant_colours(sm)]))
     cl, sl = snap_to_palette(cm, palette), snap_to_palette(sm, palette)
     c_frac = np.bincount(cl.ravel(), minlength=len(palette)) / cl.size
