@@ -249,6 +249,17 @@ def _assert_no_ties(c: torch.Tensor) -> None:
         assert float(gap.min()) > 1e-9, "inputs with ties: pick another seed"
 
 
+def _assert_value_and_grad_match(fast, naive, a0, w, value_tol, grad_rtol, grad_atol):
+    """fast(a) and naive(a) agree in value and in the gradient of (value·w).sum() with respect to a."""
+    a1, a2 = a0.clone().requires_grad_(), a0.clone().requires_grad_()
+    v1, v2 = fast(a1), naive(a2)
+    torch.testing.assert_close(v1, v2, rtol=value_tol[0], atol=value_tol[1])
+    (g1,) = torch.autograd.grad((v1 * w).sum(), a1)
+    (g2,) = torch.autograd.grad((v2 * w).sum(), a2)
+    assert float(g2.abs().max()) > 0
+    torch.testing.assert_close(g1, g2, rtol=grad_rtol, atol=grad_atol)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("row_dominant", [True, False])
 def test_relaxed_emd_gradient_equals_naive_autograd(seed, row_dominant):
@@ -258,15 +269,9 @@ def test_relaxed_emd_gradient_equals_naive_autograd(seed, row_dominant):
     a0, b0 = rand(seed, B, n, C), rand(seed + 50, B, m, C)
     with torch.no_grad():
         _assert_no_ties(full_cosine_cost(a0, b0))
-    a1, a2 = a0.clone().requires_grad_(), a0.clone().requires_grad_()
     w = torch.tensor([1.0, -0.7], dtype=torch.float64)  # distinct weights per batch item
-    v1 = relaxed_emd(a1, b0)
-    v2 = naive_relaxed_emd(a2, b0, full_cosine_cost)
-    torch.testing.assert_close(v1, v2, rtol=1e-12, atol=1e-12)
-    (g1,) = torch.autograd.grad((v1 * w).sum(), a1)
-    (g2,) = torch.autograd.grad((v2 * w).sum(), a2)
-    assert float(g2.abs().max()) > 0
-    torch.testing.assert_close(g1, g2, rtol=1e-10, atol=1e-12)
+    _assert_value_and_grad_match(lambda a: relaxed_emd(a, b0), lambda a: naive_relaxed_emd(a, b0, full_cosine_cost),
+                                 a0, w, (1e-12, 1e-12), 1e-10, 1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -317,27 +322,18 @@ def test_moment_loss_gradient_equals_naive_autograd(seed):
     a0, b0 = rand(seed, B, N, C, scale=1.5), rand(seed + 50, B, M, C)
     w = torch.tensor([0.6, 1.3], dtype=torch.float64)
     for target in (b0, moments(b0)):
-        a1, a2 = a0.clone().requires_grad_(), a0.clone().requires_grad_()
-        v1, v2 = moment_loss(a1, target), naive_moment_loss(a2, b0)
-        torch.testing.assert_close(v1, v2, rtol=1e-10, atol=1e-12)
-        (g1,) = torch.autograd.grad((v1 * w).sum(), a1)
-        (g2,) = torch.autograd.grad((v2 * w).sum(), a2)
-        assert float(g2.abs().max()) > 0
-        torch.testing.assert_close(g1, g2, rtol=1e-8, atol=1e-12)
+        _assert_value_and_grad_match(lambda a: moment_loss(a, target), lambda a: naive_moment_loss(a, b0),
+                                     a0, w, (1e-10, 1e-12), 1e-8, 1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_self_similarity_gradient_equals_naive_autograd(seed):
     for out0, content in [(rand(seed, B, N, C), rand(seed + 50, B, N, C)),
                           (relu_like(seed, B, N + 4, C), relu_like(seed + 50, B, N + 4, C))]:
-        o1, o2 = out0.clone().requires_grad_(), out0.clone().requires_grad_()
-        v1, v2 = self_similarity_loss(o1, content), naive_self_similarity(o2, content)
-        torch.testing.assert_close(v1, v2, rtol=1e-10, atol=1e-12)
         w = torch.tensor([1.0, 0.4], dtype=torch.float64)
-        (g1,) = torch.autograd.grad((v1 * w).sum(), o1)
-        (g2,) = torch.autograd.grad((v2 * w).sum(), o2)
-        assert float(g2.abs().max()) > 0
-        torch.testing.assert_close(g1, g2, rtol=1e-7, atol=1e-10)
+        _assert_value_and_grad_match(lambda o: self_similarity_loss(o, content),
+                                     lambda o: naive_self_similarity(o, content),
+                                     out0, w, (1e-10, 1e-12), 1e-7, 1e-10)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
