@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import torch
 
-from strotss.losses.remd import low_precision_matmul
+from strotss.losses.gram import gram
+from strotss.losses.precision import low_precision_matmul
 
 
 class Moments(NamedTuple):
@@ -24,7 +25,7 @@ def moments(x: torch.Tensor) -> Moments:
     """Mean and 1/N covariance of B×N×C samples; cache the style's once instead of every step."""
     mean = x.mean(dim=1)
     xc = x - mean.unsqueeze(1)
-    return Moments(mean, xc.transpose(1, 2) @ xc / x.shape[1])
+    return Moments(mean, gram(xc.transpose(1, 2)) / x.shape[1])
 
 
 def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, low_precision: torch.dtype | None = None
@@ -38,7 +39,7 @@ def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, low_precision: 
     mean = a.mean(dim=1)
     xc = a - mean.unsqueeze(1)
     with torch.no_grad():
-        diff = xc.transpose(1, 2) @ xc / n - t.cov
+        diff = gram(xc.transpose(1, 2)) / n - t.cov
         value = diff.abs().mean(dim=(-2, -1))
         pull = low_precision_matmul(xc, diff.sign_(), low_precision) * (2.0 / (n * c * c))
     surrogate = (xc * pull).sum(dim=(1, 2))

@@ -41,11 +41,11 @@ def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
                   ) -> dict[str, torch.Tensor]:
     """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target.
 
-    low_precision (e.g. bfloat16, for training): dtype of the matmuls that only form gradients (moment and
-    self-similarity); values and the nearest-neighbour search stay in the inputs' precision.
+    low_precision (e.g. bfloat16, see strotss.losses.precision): dtype of the relaxed EMD's nearest-neighbour
+    search and of the matmuls that only form gradients (moment and self-similarity); values stay fp32.
     """
     out_unit = unit(out)
-    remd = relaxed_emd_unit(out_unit, style.unit)
+    remd = relaxed_emd_unit(out_unit, style.unit, low_precision)
     moment_samples = out
     if points is not None:
         b, p, k, c = points.out.shape

@@ -16,13 +16,6 @@ EPS = 1e-8
 CostFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def low_precision_matmul(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """a @ b, computed in dtype (e.g. bfloat16) when given and returned in a's dtype; for no-grad work only."""
-    if dtype is None or dtype == a.dtype:
-        return a @ b
-    return (a.to(dtype) @ b.to(dtype)).to(a.dtype)
-
-
 def unit(x: torch.Tensor) -> torch.Tensor:
     """Rows scaled to unit length; zero rows stay zero (count as orthogonal to everything)."""
     return F.normalize(x, dim=-1, eps=EPS)
@@ -43,20 +36,34 @@ def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return torch.gather(x, 1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
-def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor) -> torch.Tensor:
+def _pool_rows(a: torch.Tensor, index: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+    """Σ of src rows j into row index[b, j] of a zero tensor shaped like a (B×N×C); src is B×M×C or shared 1×M×C."""
+    b, n, c = a.shape
+    if src.shape[0] == b:  # one flat index_add_: ~5× faster than scatter_add_ on CPU
+        flat = (index + n * torch.arange(b, device=index.device).unsqueeze(1)).reshape(-1)
+        return torch.zeros(b * n, c, dtype=a.dtype, device=a.device).index_add_(0, flat, src.reshape(-1, c)).view(b, n, c)
+    return torch.zeros_like(a).scatter_add_(1, index.unsqueeze(-1).expand(-1, -1, c), src.expand(b, -1, -1))
+
+
+def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor, search_dtype: torch.dtype | None = None
+                     ) -> torch.Tensor:
     """Cosine relaxed EMD from unit-length rows (B×N×C with grad, B×M×C or shared 1×M×C constant) → B.
 
     mean_j (1 − â_{i*(j)}·b̂_j) is rewritten as 1 − Σ_i â_i·(Σ_{j: i*(j)=i} b̂_j)/M, so neither
-    direction materializes an M×C gathered copy that needs a gradient.
+    direction materializes an M×C gathered copy that needs a gradient. search_dtype (e.g. bfloat16) finds
+    the nearest pairs in that dtype; the value is still computed in fp32 on the pairs found, so it can only
+    exceed the exact one, by at most the bf16 rounding of a cosine (~0.004; 5e-4 relative on a real pair).
     """
     with torch.no_grad():
-        sim = a_unit @ b_unit.transpose(-1, -2)
-        nearest_b = sim.argmax(dim=2)
-        nearest_a = sim.argmax(dim=1)
+        dtype = search_dtype or a_unit.dtype
+        b_search = b_unit.to(dtype)
+        # A shared 1×M×C target as a 2-D matrix: one big matmul for the batch, and no transposed copy for bf16.
+        sim = a_unit.to(dtype) @ (b_search[0] if b_search.shape[0] == 1 else b_search).transpose(-1, -2)
+        nearest_b = sim.max(dim=2).indices  # max().indices: 6× faster than argmax on bf16 CPU tensors
+        nearest_a = sim.max(dim=1).indices
         del sim
+        pooled = _pool_rows(a_unit, nearest_a, b_unit)
         b_unit = b_unit.expand(a_unit.shape[0], -1, -1)
-        pooled = torch.zeros_like(a_unit).scatter_add_(
-            1, nearest_a.unsqueeze(-1).expand(-1, -1, b_unit.shape[-1]), b_unit)
         chosen_b = _gather_rows(b_unit, nearest_b)
     row = 1.0 - (a_unit * chosen_b).sum(dim=(1, 2)) / a_unit.shape[1]
     col = 1.0 - (a_unit * pooled).sum(dim=(1, 2)) / b_unit.shape[1]
@@ -72,8 +79,8 @@ def relaxed_emd_with_cost(a: torch.Tensor, b: torch.Tensor, cost_matrix: CostFn,
     """Relaxed EMD for any cost given as a full-matrix and a row-by-row function (e.g. the palette cost) → B."""
     with torch.no_grad():
         cost = cost_matrix(a, b)
-        nearest_b = cost.argmin(dim=2)
-        nearest_a = cost.argmin(dim=1)
+        nearest_b = cost.min(dim=2).indices
+        nearest_a = cost.min(dim=1).indices
     b = b.expand(a.shape[0], -1, -1)
     row = cost_pairs(a, _gather_rows(b, nearest_b)).mean(dim=1)
     col = cost_pairs(_gather_rows(a, nearest_a), b).mean(dim=1)

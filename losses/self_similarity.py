@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import torch
 
-from strotss.losses.remd import low_precision_matmul, unit
+from strotss.losses.gram import gram
+from strotss.losses.precision import low_precision_matmul
+from strotss.losses.remd import unit
 
 EPS = 1e-8
 
 
 def normalized_self_distance(x_unit: torch.Tensor) -> torch.Tensor:
     """Column-normalized cosine self-distance of unit-length B×N×C rows → B×N×N."""
-    d = 1.0 - x_unit @ x_unit.transpose(-1, -2)
+    d = 1.0 - gram(x_unit)
     return d / d.sum(dim=1, keepdim=True).clamp_min(EPS)
 
 
@@ -31,7 +33,7 @@ def self_similarity_loss_unit(out_unit: torch.Tensor, content_unit: torch.Tensor
     with torch.no_grad():
         target = normalized_self_distance(content_unit)
         u = out_unit.detach()
-        d = 1.0 - u @ u.transpose(-1, -2)
+        d = 1.0 - gram(u)
         colsum = d.sum(dim=1, keepdim=True)
         safe = colsum.clamp_min(EPS)
         p = d / safe

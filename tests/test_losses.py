@@ -600,14 +600,18 @@ def test_shared_style_target_broadcasts_like_a_copied_batch():
 
 
 def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
-    """bf16 for the gradient-only matmuls (training): values unchanged, gradients within 1 %."""
+    """bf16 search and gradient-only matmuls: values exact except REMD (never below, ≤ one bf16 cosine rounding
+    above), gradients within 5 % on random features (real ones: see the optimizer tests)."""
     torch.manual_seed(4)
     a = torch.randn(2, 300, 64, requires_grad=True)
     c = torch.randn(2, 300, 64)
     target = style_target(torch.randn(1, 500, 64))
-    exact, _ = strotss_loss(a, c, target)
-    fast, _ = strotss_loss(a, c, target, low_precision=torch.bfloat16)
+    exact, t_exact = strotss_loss(a, c, target)
+    fast, t_fast = strotss_loss(a, c, target, low_precision=torch.bfloat16)
     g_exact, = torch.autograd.grad(exact.sum(), a)
     g_fast, = torch.autograd.grad(fast.sum(), a)
-    assert torch.equal(exact, fast)
-    assert (g_fast - g_exact).norm() < 0.01 * g_exact.norm()
+    for name in ("content", "moment", "palette"):
+        assert torch.allclose(t_fast[name], t_exact[name], rtol=1e-6, atol=0), name
+    assert (t_fast["remd"] >= t_exact["remd"] - 1e-6).all()
+    assert (t_fast["remd"] <= t_exact["remd"] + 2 ** -8).all()
+    assert (g_fast - g_exact).norm() < 0.05 * g_exact.norm()

@@ -11,6 +11,7 @@ from torchmetrics import MeanMetric
 
 from strotss import __version__
 from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
+from strotss.losses.precision import CHOICES, resolve_precision
 from strotss.models import create_model
 from strotss.train.style_bank import StyleBank
 
@@ -34,7 +35,8 @@ class StrotssModule(pl.LightningModule):
         weight_decay: AdamW weight decay.
         val_repeats: sample draws averaged per validation image by image_objective.
         seed: seed of the style banks' pixel draws.
-        loss_precision: "bf16" computes the loss's gradient-only matmuls in bfloat16 (values stay fp32),
+        loss_precision: "bf16" runs the loss's nearest-neighbour search and gradient-only matmuls in bfloat16
+            (values stay fp32; see strotss.losses.precision),
             "fp32" keeps them exact, "auto" picks bf16 where the hardware has fast bf16 (CUDA, AVX512-BF16).
     """
 
@@ -44,7 +46,7 @@ class StrotssModule(pl.LightningModule):
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
                  seed: int = 0, loss_precision: str = "auto") -> None:
         super().__init__()
-        if loss_precision not in ("auto", "fp32", "bf16"):
+        if loss_precision not in CHOICES:
             raise ValueError(f"loss_precision {loss_precision!r}: use auto, fp32 or bf16")
         self.save_hyperparameters()
         self.net = create_model(model, **(model_kwargs or {}))
@@ -66,12 +68,7 @@ class StrotssModule(pl.LightningModule):
     @property
     def loss_low_precision(self) -> torch.dtype | None:
         """The dtype for the loss's gradient-only matmuls (None: exact fp32), resolved for this device."""
-        choice = self.hparams.loss_precision
-        if choice == "auto":
-            fast = (torch.cuda.is_bf16_supported() if self.device.type == "cuda"
-                    else getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
-            choice = "bf16" if fast else "fp32"
-        return torch.bfloat16 if choice == "bf16" else None
+        return resolve_precision(self.hparams.loss_precision, self.device)
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""

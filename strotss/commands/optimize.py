@@ -44,6 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-scales", type=int, default=1, help="with --init: how many of the finest scales to run (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="bf16 runs the nearest-neighbour search and gradient-only matmuls in bfloat16 (loss values "
+                        "stay fp32); fp32 keeps every matmul exact; auto (default) picks bf16 where the hardware "
+                        "has native bf16 (CUDA, AVX512-BF16, AMX)")
     p.add_argument("--log-json", metavar="FILE", help="write the per-iteration loss terms as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     config = StrotssConfig(size=args.size, alpha=args.alpha, iters=args.iters, lr=args.lr, last_lr=args.last_lr,
                            weighting=args.weighting, extractor=args.extractor, weights=args.weights,
                            n_out=args.samples, n_style=args.style_samples, init_scales=args.init_scales,
-                           seed=args.seed, device=args.device)
+                           seed=args.seed, device=args.device, precision=args.precision)
     result = optimize_image(content, style, config, regions=regions, points=points, init=init,
                             progress=not args.quiet, names=(args.content, args.style))
     write_image(args.output, result.image)

@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also run the whole default schedule (200 iterations per scale) and report its wall time")
     p.add_argument("--extractor", default="vgg19", help="feature extractor (default vgg19)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="the optimizer's matmul precision (default auto: bf16 search/gradients where native)")
 
 
 def extractor_floor(extractor, hw: tuple[int, int], device, repeats: int = 3) -> float:
@@ -51,17 +53,21 @@ def run(args: argparse.Namespace) -> int:
     from strotss.assets import asset_path
     from strotss.imageio import read_rgb, resize_long_side
     from strotss.losses import build_extractor
+    from strotss.losses.precision import resolve_precision
     from strotss.teacher.optimizer import StrotssConfig, optimize_image, resolve_device
 
     device = resolve_device(args.device)
     extractor = build_extractor(args.extractor).to(device)
     content = read_rgb(asset_path("content/kodak_kodim16.jpg"))
     style = read_rgb(asset_path("style/pnst_vg_wheat_field.jpg"))
+    low = resolve_precision(args.precision, device)
     print(f"device: {device} ({torch.get_num_threads()} threads); extractor {extractor.name}; "
+          f"loss search/gradient matmuls {low or torch.float32}; "
           f"pair kodim16 / wheat field; {args.iters} timed iterations per scale")
     print(f"{'size':>5} {'scale':>6} {'s/iter':>8} {'floor s':>8} {'ratio':>6} {'peak MiB':>9}")
     for size in args.sizes:
-        result = optimize_image(content, style, StrotssConfig(size=size, iters=args.iters, device=str(device)),
+        result = optimize_image(content, style, StrotssConfig(size=size, iters=args.iters, device=str(device),
+                                                                precision=args.precision),
                                 extractor=extractor, progress=False)
         projected = 0.0
         for side in sorted({h["size"] for h in result.history}):
@@ -73,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{peak_memory_mib(device):>9.0f}")
         print(f"{size:>5} projected total for 200 iterations per scale: {projected / 60:.1f} min")
         if args.full:
-            full = optimize_image(content, style, StrotssConfig(size=size, device=str(device)),
+            full = optimize_image(content, style, StrotssConfig(size=size, device=str(device), precision=args.precision),
                                   extractor=extractor, progress=True)
             print(f"{size:>5} measured total (200 iterations per scale): {full.seconds / 60:.1f} min")
     return 0

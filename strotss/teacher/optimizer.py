@@ -21,6 +21,7 @@ from strotss.errors import UserError
 from strotss.imageio import resize_long_side
 from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
                             random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target)
+from strotss.losses.precision import resolve_precision
 from strotss.teacher.guidance import RegionMasks, check_points
 from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
 
@@ -45,6 +46,7 @@ class StrotssConfig:
     init_scales: int = 1
     seed: int = 0
     device: str | None = None
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
 
 
 @dataclass
@@ -91,6 +93,7 @@ class _Scale:
                  regions: RegionMasks | None, points: np.ndarray | None, src_hw: tuple, style_src_hw: tuple,
                  config: StrotssConfig, generator: torch.Generator) -> None:
         self.content, self.extractor, self.config, self.g = content, extractor, config, generator
+        self.low_precision = resolve_precision(config.precision, content.device)
         self.hw = content.shape[-2:]
         s_hw = style.shape[-2:]
         with torch.no_grad():
@@ -132,7 +135,7 @@ class _Scale:
             pos = shuffled_subset(grid_positions(*self.hw, mask=mask, generator=self.g), self.config.n_out, self.g)
             total, terms = strotss_loss(sample_hypercolumns(x, feats, pos, strides),
                                         sample_hypercolumns(self.content, self.content_feats, pos, strides),
-                                        target, alpha, self.config.weighting, points)
+                                        target, alpha, self.config.weighting, points, self.low_precision)
             totals.append(total)
             for k, v in terms.items():
                 logs[k] = logs.get(k, 0.0) + float(v.detach()) / len(self.masks)

@@ -1,0 +1,42 @@
+"""Which dtype the loss's auxiliary matmuls use: bfloat16 where the hardware multiplies it fast, else fp32.
+
+Only matmuls whose rounding cannot reach a reported value run in low precision: the nearest-neighbour
+search of the relaxed EMD (values are then computed in fp32 on the chosen pairs) and the matmuls that
+only form gradients (moment and self-similarity terms).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+Precision = Literal["auto", "fp32", "bf16"]
+CHOICES = ("auto", "fp32", "bf16")
+
+
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bfloat16 matmuls run natively here (CUDA with bf16, CPUs with AVX512-BF16 or AMX)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        cpu = torch.cpu
+        return bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+                    or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+    return False
+
+
+def resolve_precision(choice: str, device: torch.device) -> torch.dtype | None:
+    """The low-precision dtype for a choice (auto/fp32/bf16) on device; None means exact fp32."""
+    if choice not in CHOICES:
+        raise ValueError(f"precision {choice!r}: use auto, fp32 or bf16")
+    if choice == "auto":
+        choice = "bf16" if fast_bf16(device) else "fp32"
+    return torch.bfloat16 if choice == "bf16" else None
+
+
+def low_precision_matmul(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """a @ b, computed in dtype (e.g. bfloat16) when given and returned in a's dtype; for no-grad work only."""
+    if dtype is None or dtype == a.dtype:
+        return a @ b
+    return (a.to(dtype) @ b.to(dtype)).to(a.dtype)
