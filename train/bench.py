@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="autocast for student and extractor (the loss stays fp32)")
     parser.add_argument("--loss-precision", choices=("auto", "fp32", "bf16"), default="auto",
-                        help="dtype of the loss's gradient-only matmuls (default auto: bf16 where fast)")
+                        help="dtype of the loss's nearest-neighbour search and gradient-only matmuls "
+                             "(default auto: bf16 where native)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     parser.add_argument("--device", help="torch device (default cuda if available)")

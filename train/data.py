@@ -26,6 +26,8 @@ class StyleData(pl.LightningDataModule):
         split: data set split to read.
         streaming: stream hub data sets instead of downloading them (no exact resume mid-stream).
         crop: side of the random resized content crops.
+        crop_scale: range of the image area each crop covers; near 1 trains at the scale of whole photos
+            resized to `crop`, the way the stylizer is then used on them.
         style_size: side of the (resized, centre-cropped) style images.
         n_positions: output/content sample positions per image for the loss.
         min_size: images whose short side is below this are skipped and logged; larger ones are resized.
@@ -36,12 +38,13 @@ class StyleData(pl.LightningDataModule):
     """
 
     def __init__(self, content: str = "sample:content", style: str = "sample:style", teacher: str | None = None,
-                 split: str = "train", streaming: bool = False, crop: int = 256, style_size: int = 256,
+                 split: str = "train", streaming: bool = False, crop: int = 256,
+                 crop_scale: tuple[float, float] = (0.25, 1.0), style_size: int = 256,
                  n_positions: int = 1024, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.spec = SampleSpec(crop, style_size, n_positions, min_size)
+        self.spec = SampleSpec(crop, style_size, n_positions, min_size, crop_scale=tuple(crop_scale))
         self.train_set: Any = None
         self.val_set: Any = None
 

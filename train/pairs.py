@@ -25,13 +25,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SampleSpec:
-    """How samples are cut: crop side, style side, positions per image, smallest usable image, train or eval."""
+    """How samples are cut: crop side, style side, positions per image, smallest usable image, train or eval,
+    and the range of image area a random crop covers."""
 
     crop: int = 256
     style_size: int = 256
     n_positions: int = 1024
     min_size: int = 64
     train: bool = True
+    crop_scale: tuple[float, float] = (0.25, 1.0)
 
 
 def sample_seed(*keys: int) -> int:
@@ -51,7 +53,7 @@ class SampleMaker:
 
     def __init__(self, spec: SampleSpec) -> None:
         self.spec = spec
-        crop = (v2.RandomResizedCrop(spec.crop, scale=(0.25, 1.0), antialias=True) if spec.train
+        crop = (v2.RandomResizedCrop(spec.crop, scale=spec.crop_scale, antialias=True) if spec.train
                 else v2.Compose([v2.Resize(spec.crop, antialias=True), v2.CenterCrop(spec.crop)]))
         flip = [v2.RandomHorizontalFlip()] if spec.train else []
         self.content_tf = v2.Compose([crop, *flip, v2.ToDtype(torch.float32, scale=True)])
