@@ -15,6 +15,8 @@ import torch
 import torch.nn as nn
 
 from strotss.errors import UserError
+from strotss.losses.hypercolumns import (ReadThrough, batched_coords, bilinear_corners, read_bilinear,
+                                         sample_hypercolumns)
 
 # Taps in torchvision's `features` indexing (post-ReLU), method note "Features".
 VGG16_TAPS = {"relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11,
@@ -43,6 +45,11 @@ class FeatureExtractor(nn.Module):
         self.channels = list(channels)
         self.strides = list(strides)
         self.bgr = bgr
+        layers = list(body) if taps is not None else []
+        self._reads_through = taps is not None and all(
+            isinstance(m, (nn.Conv2d, nn.ReLU, nn.MaxPool2d)) for m in layers) and all(
+            not isinstance(m, nn.ReLU) or not m.inplace for m in layers) and all(
+            t == taps[-1] or isinstance(layers[t + 1], (nn.Conv2d, nn.MaxPool2d)) for t in taps)
         self.name = name
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
@@ -62,6 +69,28 @@ class FeatureExtractor(nn.Module):
         """Map RGB in [0, 1] to the backend's expected input (channel order, range, mean/std)."""
         x = rgb.flip(1) if self.bgr else rgb
         return (x - self.mean) / self.std
+
+    def hypercolumns(self, rgb: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        """RGB and every tapped map read at coords (N×2 or B×N×2 (y, x) px) → B×N×C, in one forward pass.
+
+        On a VGG trunk (each tap feeds one conv or pooling layer) the maps are read inside the pass, so
+        backward adds the reads' gradient in place instead of building a dense zero map per layer.
+        """
+        if not self._reads_through:
+            return sample_hypercolumns(rgb, self(rgb), coords, self.strides)
+        coords = batched_coords(coords, rgb.shape[0], rgb.device)
+        parts = [read_bilinear(rgb, coords, 1.0)]
+        x = self.normalize(rgb)
+        strides = iter(self.strides)
+        for i, layer in enumerate(self.body):
+            x = layer(x)
+            if i in self.taps:
+                index, weight = bilinear_corners(coords, float(next(strides)), x.shape[-2], x.shape[-1], x.dtype)
+                x, read = ReadThrough.apply(x, index, weight)
+                parts.append(read)
+            if i == self.taps[-1]:
+                break
+        return torch.cat(parts, dim=-1)
 
     def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
         """Return the tapped feature maps for B×3×H×W RGB in [0, 1]."""

@@ -584,6 +584,23 @@ def test_folded_caffe_scale_equals_scaling_every_map(real_vgg19):
         assert torch.allclose(f, u, rtol=1e-4, atol=1e-6 * float(u.abs().max()))
 
 
+@pytest.mark.parametrize("weights", [None, "random"])
+def test_reading_inside_the_forward_pass_matches_reading_the_maps(weights):
+    """FeatureExtractor.hypercolumns (reads added in place during backward) = sample_hypercolumns on its maps."""
+    ext = build_extractor("vgg19", weights)
+    assert ext._reads_through
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 40, 56, requires_grad=True)
+    coords = torch.rand(2, 100, 2) * torch.tensor([39.0, 55.0])
+    ramp = torch.linspace(0, 1, ext.num_channels)
+    fused = ext.hypercolumns(x, coords)
+    g_fused, = torch.autograd.grad((fused * ramp).sum(), x)
+    plain = sample_hypercolumns(x, ext(x), coords, ext.strides)
+    g_plain, = torch.autograd.grad((plain * ramp).sum(), x)
+    assert torch.equal(fused, plain)
+    assert torch.allclose(g_fused, g_plain, rtol=1e-5, atol=1e-6 * float(g_plain.abs().max()))
+
+
 def test_gram_blocks_equal_one_matmul():
     """The three-block symmetric Gram equals x·xᵀ for even, odd and small (one-matmul) sizes."""
     from strotss.losses.gram import gram

@@ -124,17 +124,17 @@ class _Scale:
 
     def loss(self, x: torch.Tensor, alpha: float) -> tuple[torch.Tensor, dict[str, float]]:
         """The objective of the current image, averaged over region pairs, with its terms for logging."""
-        feats = self.extractor(x)
         strides = self.extractor.strides
+        region_pos = [shuffled_subset(grid_positions(*self.hw, mask=m, generator=self.g), self.config.n_out, self.g)
+                      for m in self.masks]
+        read_pos = region_pos + ([self.out_points.reshape(-1, 2)] if self.out_points is not None else [])
+        reads = self.extractor.hypercolumns(x, torch.cat(read_pos)).split([len(p) for p in read_pos], dim=1)
         points = None
         if self.out_points is not None:
-            out_pts = sample_hypercolumns(x, feats, self.out_points.reshape(1, -1, 2), strides)
-            points = PointTargets(out_pts.view(1, *self.out_points.shape[:2], -1), self.style_points)
+            points = PointTargets(reads[-1].reshape(1, *self.out_points.shape[:2], -1), self.style_points)
         totals, logs = [], {}
-        for mask, target in zip(self.masks, self.targets):
-            pos = shuffled_subset(grid_positions(*self.hw, mask=mask, generator=self.g), self.config.n_out, self.g)
-            total, terms = strotss_loss(sample_hypercolumns(x, feats, pos, strides),
-                                        sample_hypercolumns(self.content, self.content_feats, pos, strides),
+        for pos, out_hc, target in zip(region_pos, reads, self.targets):
+            total, terms = strotss_loss(out_hc, sample_hypercolumns(self.content, self.content_feats, pos, strides),
                                         target, alpha, self.config.weighting, points, self.low_precision)
             totals.append(total)
             for k, v in terms.items():
