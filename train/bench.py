@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     step = float(mean.sum())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"train bench: {args.model}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
-          f"{args.positions} positions, {args.n_style} style samples, loss gradient matmuls in "
+          f"{args.positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
           f"{module.loss_low_precision or torch.float32}, {name}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")
     for label, t in zip(PHASES, mean.tolist()):
