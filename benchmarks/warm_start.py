@@ -33,33 +33,40 @@ def main() -> None:
     p.add_argument("--content", default=str(asset_path("content/kodak_kodim16.jpg")))
     p.add_argument("--style", default=str(asset_path("style/pnst_vg_wheat_field.jpg")))
     p.add_argument("--size", type=int, default=256)
-    p.add_argument("--iters", type=int, default=200, help="iterations per scale of both runs")
-    p.add_argument("--out", help="folder for the two result images")
+    p.add_argument("--iters", type=int, default=200, help="iterations per scale of the from-scratch run")
+    p.add_argument("--warm-iters", type=int, default=200, help="iterations of each warm-started run (one scale)")
+    p.add_argument("--warm-lr", type=float, nargs="+", default=[2e-3],
+                   help="learning rate(s) of the warm-started runs (default 2e-3, what --init uses); one run each")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="of both runs")
+    p.add_argument("--out", help="folder for the result images")
     args = p.parse_args()
 
     content, style = read_rgb(args.content), read_rgb(args.style)
     extractor = build_extractor("vgg19")
-    scratch = optimize_image(content, style, StrotssConfig(size=args.size, iters=args.iters), extractor=extractor)
+    scratch = optimize_image(content, style, StrotssConfig(size=args.size, iters=args.iters,
+                                                           precision=args.precision), extractor=extractor)
     target = smoothed(scratch.history, args.size)[-1][1]
 
     student = StyleModel(args.model)
     preview = student.stylize_images([resize_long_side(content, args.size)])[0]
-    warm = optimize_image(content, style, StrotssConfig(size=args.size, iters=args.iters), init=preview,
-                          extractor=extractor)
-    curve = smoothed(warm.history, args.size)
-    reached = next((t for t, v in curve if v <= target), None)
+    print(f"{'run':<44} {'seconds':>8} {'final loss (last scale)':>24}")
+    print(f"{'from scratch (all scales)':<44} {scratch.seconds:>8.1f} {target:>24.4f}", flush=True)
     if args.out:
         write_image(f"{args.out}/scratch.png", scratch.image)
-        write_image(f"{args.out}/warm.png", warm.image)
         write_image(f"{args.out}/preview.png", preview)
-
-    print(f"{'run':<34} {'seconds':>8} {'final loss (last scale)':>24}")
-    print(f"{'from scratch (all scales)':<34} {scratch.seconds:>8.1f} {target:>24.4f}")
-    print(f"{'warm start from student (1 scale)':<34} {warm.seconds:>8.1f} {curve[-1][1]:>24.4f}")
-    if reached is None:
-        print("warm start never reached the from-scratch final objective")
-    else:
-        print(f"warm start reached it after {reached:.1f} s = {reached / scratch.seconds:.0%} of the from-scratch time")
+    for lr in args.warm_lr:
+        config = StrotssConfig(size=args.size, iters=args.warm_iters, lr=lr, precision=args.precision)
+        warm = optimize_image(content, style, config, init=preview, extractor=extractor)
+        curve = smoothed(warm.history, args.size)
+        reached = next((t for t, v in curve if v <= target), None)
+        label = f"warm start from student (1 scale, lr {lr:g})"
+        print(f"{label:<44} {warm.seconds:>8.1f} {curve[-1][1]:>24.4f}")
+        if reached is None:
+            print("  never reached the from-scratch final objective")
+        else:
+            print(f"  reached it after {reached:.1f} s = {reached / scratch.seconds:.0%} of the from-scratch time")
+        if args.out:
+            write_image(f"{args.out}/warm_lr{lr:g}.png", warm.image)
 
 
 if __name__ == "__main__":

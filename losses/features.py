@@ -30,7 +30,8 @@ VGG19_CONVS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
-# Caffe VGG activations are ~255·0.226 ≈ 58× torchvision's; the method note divides them out (folded into the weights).
+# Caffe VGG activations are ~255·0.226 ≈ 58× torchvision's; the method note divides them out
+# (scale_vgg_activations folds that into the weights).
 CAFFE_FEATURE_SCALE = 1.0 / (255.0 * 0.226)
 
 

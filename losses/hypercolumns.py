@@ -16,7 +16,7 @@ import torch
 
 def bilinear_corners(coords: torch.Tensor, stride: float, h: int, w: int, dtype: torch.dtype
                      ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flat indices and weights (both B×4N) of the four neighbours of B×N×2 (y, x) positions / stride in an h×w map."""
+    """Flat indices and weights (both B×4N) of the four neighbours of B×N×2 (y, x) positions / stride in h×w."""
     pos = coords / stride
     y = pos[..., 0].clamp(0, h - 1)
     x = pos[..., 1].clamp(0, w - 1)

@@ -37,12 +37,24 @@ def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def _pool_rows(a: torch.Tensor, index: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
-    """Σ of src rows j into row index[b, j] of a zero tensor shaped like a (B×N×C); src is B×M×C or shared 1×M×C."""
+    """Σ of src rows j into row index[b, j] of zeros shaped like a (B×N×C); src is B×M×C or shared 1×M×C."""
     b, n, c = a.shape
     if src.shape[0] == b:  # one flat index_add_: ~5× faster than scatter_add_ on CPU
         flat = (index + n * torch.arange(b, device=index.device).unsqueeze(1)).reshape(-1)
-        return torch.zeros(b * n, c, dtype=a.dtype, device=a.device).index_add_(0, flat, src.reshape(-1, c)).view(b, n, c)
+        pooled = torch.zeros(b * n, c, dtype=a.dtype, device=a.device)
+        return pooled.index_add_(0, flat, src.reshape(-1, c)).view(b, n, c)
     return torch.zeros_like(a).scatter_add_(1, index.unsqueeze(-1).expand(-1, -1, c), src.expand(b, -1, -1))
+
+
+def _search_operands(a_unit: torch.Tensor, b_unit: torch.Tensor, dtype: torch.dtype | None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Operands whose product ranks the cosines: a and b as they are, or in a low-precision dtype with a
+    (−1, 1) column appended so the product is cos − 1, near 0 for near neighbours, where bf16 is finest."""
+    if dtype is None or dtype == a_unit.dtype:
+        return a_unit, b_unit
+    a_ext = torch.cat((a_unit, a_unit.new_full((*a_unit.shape[:-1], 1), -1.0)), dim=-1).to(dtype)
+    b_ext = torch.cat((b_unit, b_unit.new_ones((*b_unit.shape[:-1], 1))), dim=-1).to(dtype)
+    return a_ext, b_ext
 
 
 def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor, search_dtype: torch.dtype | None = None
@@ -55,10 +67,9 @@ def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor, search_dtype: t
     exceed the exact one, by at most the bf16 rounding of a cosine (~0.004; 5e-4 relative on a real pair).
     """
     with torch.no_grad():
-        dtype = search_dtype or a_unit.dtype
-        b_search = b_unit.to(dtype)
+        a_search, b_search = _search_operands(a_unit, b_unit, search_dtype)
         # A shared 1×M×C target as a 2-D matrix: one big matmul for the batch, and no transposed copy for bf16.
-        sim = a_unit.to(dtype) @ (b_search[0] if b_search.shape[0] == 1 else b_search).transpose(-1, -2)
+        sim = a_search @ (b_search[0] if b_search.shape[0] == 1 else b_search).transpose(-1, -2)
         nearest_b = sim.max(dim=2).indices  # max().indices: 6× faster than argmax on bf16 CPU tensors
         nearest_a = sim.max(dim=1).indices
         del sim

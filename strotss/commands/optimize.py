@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regions", nargs=2, metavar=("CONTENT_MASK", "STYLE_MASK"),
                    help="two colour masks; regions with the same colour are paired")
     p.add_argument("--points", metavar="FILE", help="text file of point pairs: `content_x content_y style_x style_y` per line")
-    p.add_argument("--init", metavar="IMAGE", help="warm start from this image (e.g. a student's output)")
+    p.add_argument("--init", metavar="IMAGE",
+                   help="warm start from this image (e.g. a student's output); its first scale runs at --lr")
     p.add_argument("--init-scales", type=int, default=1, help="with --init: how many of the finest scales to run (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")

@@ -81,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{peak_memory_mib(device):>9.0f}")
         print(f"{size:>5} projected total for 200 iterations per scale: {projected / 60:.1f} min")
         if args.full:
-            full = optimize_image(content, style, StrotssConfig(size=size, device=str(device), precision=args.precision),
-                                  extractor=extractor, progress=True)
+            config = StrotssConfig(size=size, device=str(device), precision=args.precision)
+            full = optimize_image(content, style, config, extractor=extractor, progress=True)
             objective = score(full.image, resize_long_side(content, size), resize_long_side(style, size), extractor)
             print(f"{size:>5} measured total (200 iterations per scale): {full.seconds / 60:.1f} min; "
                   f"objective of the result (α = 1, 4 draws): {objective:.4f}")

@@ -161,7 +161,9 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
 
     regions: two colour masks (content, style) or prepared RegionMasks; points: P×4 array of
     (content_x, content_y, style_x, style_y) in original pixels; init: warm-start image (e.g. a student's
-    output) — then only the last `config.init_scales` scales run. callback(record, image) is called after
+    output) — then only the last `config.init_scales` scales run, the first of them at `config.lr` even when it
+    is the last scale (a student's output lies further from the optimum than an upsampled coarser result;
+    measured in benchmarks/warm_start.py). callback(record, image) is called after
     every iteration with the loss record and the current 1×3×h×w image (e.g. to stream previews); it may
     raise to cancel.
     """
@@ -201,7 +203,8 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
                 if not last:
                     x = x + finest_band(c)
             pyramid = [p.detach().clone().requires_grad_(True) for p in laplacian_pyramid(x, config.pyramid_levels)]
-            opt = torch.optim.RMSprop(pyramid, lr=config.last_lr if last else config.lr)
+            warm_first = init is not None and k == first
+            opt = torch.optim.RMSprop(pyramid, lr=config.last_lr if last and not warm_first else config.lr)
             alpha = config.alpha * 16.0 / 2 ** k
             bar.set_description(f"scale {k + 1}/{len(scales)} ({side} px)")
             for it in range(config.iters):
