@@ -62,7 +62,7 @@ class ReadThrough(torch.autograd.Function):
         if grad_reads is None:
             return grad_maps, None, None
         flat = grad_maps.reshape(b, c, h * w)
-        spread = grad_reads.transpose(1, 2).unsqueeze(2) * weight.view(b, 1, 4, -1)
+        spread = grad_reads.transpose(1, 2).contiguous().unsqueeze(2) * weight.view(b, 1, 4, -1)
         flat.scatter_add_(2, index.unsqueeze(1).expand(-1, c, -1), spread.reshape(b, c, -1).to(flat.dtype))
         return flat.view(b, c, h, w), None, None
 

@@ -52,9 +52,15 @@ def _search_operands(a_unit: torch.Tensor, b_unit: torch.Tensor, dtype: torch.dt
     (−1, 1) column appended so the product is cos − 1, near 0 for near neighbours, where bf16 is finest."""
     if dtype is None or dtype == a_unit.dtype:
         return a_unit, b_unit
-    a_ext = torch.cat((a_unit, a_unit.new_full((*a_unit.shape[:-1], 1), -1.0)), dim=-1).to(dtype)
-    b_ext = torch.cat((b_unit, b_unit.new_ones((*b_unit.shape[:-1], 1))), dim=-1).to(dtype)
-    return a_ext, b_ext
+    return _with_column(a_unit, -1.0, dtype), _with_column(b_unit, 1.0, dtype)
+
+
+def _with_column(x: torch.Tensor, value: float, dtype: torch.dtype) -> torch.Tensor:
+    """x converted to dtype with a constant last column appended, in one pass over x."""
+    out = x.new_empty((*x.shape[:-1], x.shape[-1] + 1), dtype=dtype)
+    out[..., :-1].copy_(x)
+    out[..., -1] = value
+    return out
 
 
 def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor, search_dtype: torch.dtype | None = None
