@@ -12,7 +12,7 @@ from typing import Literal
 import torch
 
 Precision = Literal["auto", "fp32", "bf16"]
-CHOICES = ("auto", "fp32", "bf16")
+CHOICES: tuple[Precision, ...] = ("auto", "fp32", "bf16")
 
 
 def fast_bf16(device: torch.device) -> bool:

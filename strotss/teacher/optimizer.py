@@ -21,7 +21,7 @@ from strotss.errors import UserError
 from strotss.imageio import resize_long_side
 from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
                             random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target)
-from strotss.losses.precision import resolve_precision
+from strotss.losses.precision import Precision, resolve_precision
 from strotss.teacher.guidance import RegionMasks, check_points
 from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
 
@@ -46,7 +46,7 @@ class StrotssConfig:
     init_scales: int = 1
     seed: int = 0
     device: str | None = None
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Precision = "auto"
 
 
 @dataclass
