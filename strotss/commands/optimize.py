@@ -28,7 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="content weight α: higher keeps more content (default 1.0; ×16 at the first scale, halved per scale)")
     p.add_argument("--iters", type=int, default=200, help="iterations per scale (default 200; the authors' code used 250)")
     p.add_argument("--lr", type=float, default=2e-3, help="RMSprop learning rate (default 2e-3)")
-    p.add_argument("--last-lr", type=float, default=1e-3, help="learning rate at the last scale (default 1e-3), unless --init makes it a warm start's first")
+    p.add_argument("--last-lr", type=float, default=1e-3,
+                   help="learning rate at the last scale (default 1e-3), unless --init makes it a warm start's first")
     p.add_argument("--weighting", choices=("code", "paper"), default="code",
                    help="term weighting: the authors' code (default) or the paper's formula")
     p.add_argument("--extractor", default="vgg19",
