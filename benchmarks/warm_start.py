@@ -16,6 +16,7 @@ from strotss.assets import asset_path
 from strotss.export.runtime import StyleModel
 from strotss.imageio import read_rgb, resize_long_side, write_image
 from strotss.losses import build_extractor
+from strotss.losses.precision import CHOICES
 from strotss.teacher.optimizer import StrotssConfig, optimize_image
 
 
@@ -37,7 +38,7 @@ def main() -> None:
     p.add_argument("--warm-iters", type=int, default=200, help="iterations of each warm-started run (one scale)")
     p.add_argument("--warm-lr", type=float, nargs="+", default=[2e-3],
                    help="learning rate(s) of the warm-started runs (default 2e-3, what --init uses); one run each")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="of both runs")
+    p.add_argument("--precision", choices=CHOICES, default="auto", help="of both runs")
     p.add_argument("--out", help="folder for the result images")
     args = p.parse_args()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -71,6 +72,16 @@ class FeatureExtractor(nn.Module):
         x = rgb.flip(1) if self.bgr else rgb
         return (x - self.mean) / self.std
 
+    def _run_taps(self, x: torch.Tensor, at_tap: Callable[[int, torch.Tensor], torch.Tensor]) -> None:
+        """Run a tapped trunk up to its last tap; at_tap(k, map) sees the k-th tapped map and returns the
+        tensor the trunk continues with."""
+        for i, layer in enumerate(self.body):
+            x = layer(x)
+            if i in self.taps:
+                x = at_tap(self.taps.index(i), x)
+            if i == self.taps[-1]:
+                return
+
     def hypercolumns(self, rgb: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
         """RGB and every tapped map read at coords (N×2 or B×N×2 (y, x) px) → B×N×C, in one forward pass.
 
@@ -81,32 +92,29 @@ class FeatureExtractor(nn.Module):
             return sample_hypercolumns(rgb, self(rgb), coords, self.strides)
         coords = batched_coords(coords, rgb.shape[0], rgb.device)
         parts = [read_bilinear(rgb, coords, 1.0)]
-        x = self.normalize(rgb)
-        strides = iter(self.strides)
-        for i, layer in enumerate(self.body):
-            x = layer(x)
-            if i in self.taps:
-                index, weight = bilinear_corners(coords, float(next(strides)), x.shape[-2], x.shape[-1], x.dtype)
-                x, read = ReadThrough.apply(x, index, weight)
-                parts.append(read)
-            if i == self.taps[-1]:
-                break
+
+        def read(k: int, maps: torch.Tensor) -> torch.Tensor:
+            index, weight = bilinear_corners(coords, float(self.strides[k]), maps.shape[-2], maps.shape[-1],
+                                             maps.dtype)
+            maps, reads = ReadThrough.apply(maps, index, weight)
+            parts.append(reads)
+            return maps
+
+        self._run_taps(self.normalize(rgb), read)
         return torch.cat(parts, dim=-1)
 
     def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
         """Return the tapped feature maps for B×3×H×W RGB in [0, 1]."""
         x = self.normalize(rgb)
         if self.taps is None:
-            feats = self.body(x)
-        else:
-            feats = []
-            last = self.taps[-1]
-            for i, layer in enumerate(self.body):
-                x = layer(x)
-                if i in self.taps:
-                    feats.append(x)
-                if i == last:
-                    break
+            return self.body(x)
+        feats: list[torch.Tensor] = []
+
+        def keep(k: int, maps: torch.Tensor) -> torch.Tensor:
+            feats.append(maps)
+            return maps
+
+        self._run_taps(x, keep)
         return feats
 
 
