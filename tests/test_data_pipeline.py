@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -149,8 +150,39 @@ def test_cosine_schedule_warms_up_then_decays_to_zero() -> None:
     assert lrs[0] == pytest.approx(0.0025) and lrs[3] == pytest.approx(0.01)
     assert all(a >= b for a, b in zip(lrs[3:], lrs[4:])) and lrs[-1] < 1e-3
     assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
-    module._trainer = SimpleNamespace(max_steps=-1)
-    with pytest.raises(ValueError, match="max_steps"):
+    module._trainer = SimpleNamespace(max_steps=-1, callbacks=[])
+    with pytest.raises(ValueError, match="max_steps or at the end of trainer.max_time"):
         module.configure_optimizers()
     with pytest.raises(ValueError, match="constant or cosine"):
         StrotssModule(model_kwargs=TINY_NET, lr_schedule="step")
+
+
+def test_cosine_schedule_by_time_follows_the_timer() -> None:
+    """With only trainer.max_time, the cosine follows the elapsed share of the time budget: lr halves at half-time."""
+    from types import SimpleNamespace
+
+    from lightning.pytorch.callbacks import Timer
+
+    class FakeTimer(Timer):
+        elapsed = 0.0
+
+        def time_elapsed(self, stage=None) -> float:
+            return self.elapsed
+
+        def time_remaining(self, stage=None) -> float:
+            return 100.0 - self.elapsed
+
+    timer = FakeTimer(duration={"seconds": 100})
+    module = StrotssModule(model_kwargs=TINY_NET, extractor="vgg19", lr=0.01, lr_schedule="cosine", warmup_steps=0)
+    module._trainer = SimpleNamespace(max_steps=-1, callbacks=[timer])
+    conf = module.configure_optimizers()
+    opt, schedule = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
+    lrs = {}
+    for t in (10.0, 50.0, 99.0, 120.0):
+        timer.elapsed = t
+        opt.step()
+        schedule.step()
+        lrs[t] = opt.param_groups[0]["lr"]
+    assert lrs[10.0] == pytest.approx(0.01 * 0.5 * (1 + math.cos(math.pi * 0.1)))
+    assert lrs[50.0] == pytest.approx(0.005)
+    assert lrs[99.0] < 1e-4 and lrs[120.0] == pytest.approx(0.0, abs=1e-12)

@@ -7,12 +7,12 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {"StyleData": "strotss.train.data", "ImageGrids": "strotss.train.grids",
-            "StrotssModule": "strotss.train.module"}
+            "StrotssModule": "strotss.train.module", "LastCheckpoint": "strotss.train.checkpoints"}
 __all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    """Import StyleData, ImageGrids or StrotssModule on first access."""
+    """Import one of the exported classes on first access."""
     if name not in _EXPORTS:
         raise AttributeError(f"module 'strotss.train' has no attribute {name!r}")
     return getattr(import_module(_EXPORTS[name]), name)

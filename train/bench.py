@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=256, help="crop side in px (default 256)")
     parser.add_argument("--batch", type=int, default=8, help="images per step (default 8)")
     parser.add_argument("--model", choices=("per_style", "arbitrary"), default="per_style")
+    parser.add_argument("--net-size", choices=("tiny", "small", "base"), default="tiny",
+                        help="network size (strotss.models.sizes; default tiny)")
     parser.add_argument("--extractor", default="vgg19", help="loss extractor (default vgg19)")
     parser.add_argument("--positions", type=int, default=1024, help="output/content positions per image")
     parser.add_argument("--n-style", type=int, default=5000, help="style hypercolumns per style bank")
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from strotss.train.module import StrotssModule
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    kwargs = {"pretrained": False} if args.model == "arbitrary" else {}
+    kwargs = {"size": args.net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
     module = StrotssModule(model=args.model, model_kwargs=kwargs, extractor=args.extractor,
                            n_style=args.n_style, loss_precision=args.loss_precision).to(device)
     opt = module.configure_optimizers()
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     mean = times.mean(0)
     step = float(mean.sum())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"train bench: {args.model}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
+    print(f"train bench: {args.model} {args.net_size}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
           f"{args.positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
           f"{module.loss_low_precision or torch.float32}, {name}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")

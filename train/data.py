@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from strotss.errors import UserError
 from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, StreamingPairs, collate_pairs
-from strotss.train.sources import open_images
+from strotss.train.sources import image_names, open_images, resolve_source, without_names
 
 
 class StyleData(pl.LightningDataModule):
@@ -21,6 +21,11 @@ class StyleData(pl.LightningDataModule):
             ("sample:<path>" reads the bundled samples; default: the sample photos).
         style: one image file (per-style training) or a folder / hub data set (arbitrary-style training)
             (default: the bundled sample paintings).
+        val_content: validation photos kept apart from `content` (e.g. COCO val2017 beside train2017); when set,
+            every image of `content` with the same file name as a validation image is dropped from training,
+            and num_val is not used. None: the last num_val images of `content` validate.
+        val_style: paintings the validation pairs draw from (arbitrary-style training with held-out
+            paintings); same-named files are dropped from `style`. None: validation draws from `style`.
         teacher: folder written by `strotss teach`; when set, its (content, style, output) rows replace
             content/style and the outputs feed the distillation term and the validation teacher gap.
         split: data set split to read.
@@ -28,7 +33,8 @@ class StyleData(pl.LightningDataModule):
         crop: side of the random resized content crops.
         crop_scale: range of the image area each crop covers; near 1 trains at the scale of whole photos
             resized to `crop`, the way the stylizer is then used on them.
-        style_size: side of the (resized, centre-cropped) style images.
+        style_size: long side of a single style image (per-style training, kept whole), or the side of the
+            resized, centre-cropped squares of a style folder (arbitrary-style training, batched).
         n_positions: output/content sample positions per image for the loss.
         min_size: images whose short side is below this are skipped and logged; larger ones are resized.
         batch_size: images per process and step.
@@ -37,14 +43,17 @@ class StyleData(pl.LightningDataModule):
         seed: seed of crops, flips, style picks and shuffling.
     """
 
-    def __init__(self, content: str = "sample:content", style: str = "sample:style", teacher: str | None = None,
+    def __init__(self, content: str = "sample:content", style: str = "sample:style",
+                 val_content: str | None = None, val_style: str | None = None, teacher: str | None = None,
                  split: str = "train", streaming: bool = False, crop: int = 256,
                  crop_scale: tuple[float, float] = (0.25, 1.0), style_size: int = 256,
                  n_positions: int = 1024, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.spec = SampleSpec(crop, style_size, n_positions, min_size, crop_scale=tuple(crop_scale))
+        self.style_whole = Path(resolve_source(style)).is_file()
+        self.spec = SampleSpec(crop, style_size, n_positions, min_size, crop_scale=tuple(crop_scale),
+                               style_whole=self.style_whole)
         self.train_set: Any = None
         self.val_set: Any = None
 
@@ -58,18 +67,29 @@ class StyleData(pl.LightningDataModule):
         if self.train_set is not None:
             return
         hp = self.hparams
-        val_spec = SampleSpec(hp.crop, hp.style_size, hp.n_positions, hp.min_size, train=False)
+        val_spec = SampleSpec(hp.crop, hp.style_size, hp.n_positions, hp.min_size, train=False,
+                              style_whole=self.style_whole)
         if hp.teacher is not None:
             rows = open_images(hp.teacher)
             self._split(rows, lambda ds, spec: PairDataset(None, None, spec, seed=hp.seed, teacher=ds,
                                                            teacher_root=Path(hp.teacher)), val_spec)
             return
         styles = open_images(hp.style, split=hp.split, streaming=False)
+        val_styles = styles
+        if hp.val_style is not None:
+            val_styles = open_images(hp.val_style)
+            styles = without_names(styles, image_names(val_styles), hp.style)
         if hp.streaming:
-            self._streaming(styles, val_spec)
+            self._streaming(styles, val_styles, val_spec)
+        elif hp.val_content is not None:
+            val = open_images(hp.val_content)
+            content = without_names(open_images(hp.content, split=hp.split), image_names(val), hp.content)
+            self.train_set = PairDataset(content, styles, self.spec, seed=hp.seed)
+            self.val_set = PairDataset(val, val_styles, val_spec, seed=hp.seed)
         else:
             content = open_images(hp.content, split=hp.split)
-            self._split(content, lambda ds, spec: PairDataset(ds, styles, spec, seed=hp.seed), val_spec)
+            self._split(content, lambda ds, spec: PairDataset(ds, styles if spec.train else val_styles, spec,
+                                                              seed=hp.seed), val_spec)
 
     def _split(self, rows: Any, make: Any, val_spec: SampleSpec) -> None:
         """Hold out the last num_val rows for validation, train on the rest."""
@@ -80,7 +100,7 @@ class StyleData(pl.LightningDataModule):
         self.train_set = make(rows.select(range(n - k)), self.spec)
         self.val_set = make(rows.select(range(n - k, n)), val_spec) if k else None
 
-    def _streaming(self, styles: Any, val_spec: SampleSpec) -> None:
+    def _streaming(self, styles: Any, val_styles: Any, val_spec: SampleSpec) -> None:
         """Stream content: the first num_val items validate, the rest are shuffled and split over ranks."""
         import datasets
         from datasets.distributed import split_dataset_by_node
@@ -93,7 +113,7 @@ class StyleData(pl.LightningDataModule):
         train = train.shuffle(seed=hp.seed, buffer_size=1000)
         style_stream = styles.to_iterable_dataset().shuffle(seed=hp.seed + 1, buffer_size=1000)
         self.train_set = StreamingPairs(train, style_stream, self.spec, seed=hp.seed, rank=rank)
-        self.val_set = PairDataset(val_rows, styles, val_spec, seed=hp.seed) if hp.num_val else None
+        self.val_set = PairDataset(val_rows, val_styles, val_spec, seed=hp.seed) if hp.num_val else None
 
     def _loader(self, dataset: Any, **kwargs: Any) -> DataLoader:
         """A DataLoader with this module's batch size, workers and skip-aware collate."""

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.callbacks import Timer
 from torchmetrics import MeanMetric
 
 from strotss import __version__
+from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
 from strotss.losses.precision import CHOICES, resolve_precision
-from strotss.models import create_model
+from strotss.models import create_model, load_model
 from strotss.train.style_bank import StyleBank
 
 TERMS = ("content", "remd", "moment", "palette")
@@ -33,9 +35,13 @@ class StrotssModule(pl.LightningModule):
         style_cache: style banks kept in memory (LRU) for arbitrary-style training.
         distill_weight: weight of the L1 distance to teacher outputs when the data has them (0 turns it off).
         lr: AdamW learning rate.
-        lr_schedule: "constant", or "cosine": linear warm-up, then cosine decay to 0 at trainer.max_steps
-            (short runs end noticeably lower with a decay).
+        lr_schedule: "constant", or "cosine": linear warm-up, then cosine decay to 0 at trainer.max_steps, or,
+            when only trainer.max_time is set, at the end of that time (short runs end noticeably lower
+            with a decay).
         warmup_steps: steps of linear warm-up for the cosine schedule.
+        init_weights: start from the weights of this model file (`strotss.models.save_model`, a bundled
+            model's source checkpoint or a Lightning checkpoint) with a fresh optimizer: fine-tuning, e.g. a
+            GPU-trained network continued on a CPU. Resuming an interrupted run is --ckpt_path instead.
         weight_decay: AdamW weight decay.
         val_repeats: sample draws averaged per validation image by image_objective.
         seed: seed of the style banks' pixel draws.
@@ -49,7 +55,7 @@ class StrotssModule(pl.LightningModule):
                  weighting: str = "code", n_style: int = 5000, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
                  seed: int = 0, loss_precision: str = "auto", lr_schedule: str = "constant",
-                 warmup_steps: int = 0) -> None:
+                 warmup_steps: int = 0, init_weights: str | None = None) -> None:
         super().__init__()
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule {lr_schedule!r}: use constant or cosine")
@@ -57,12 +63,26 @@ class StrotssModule(pl.LightningModule):
             raise ValueError(f"loss_precision {loss_precision!r}: use auto, fp32 or bf16")
         self.save_hyperparameters()
         self.net = create_model(model, **(model_kwargs or {}))
+        if init_weights is not None:
+            self._load_init_weights(init_weights)
         # Kept out of the module tree: the frozen extractor is neither trained nor checkpointed.
         self._frozen = (build_extractor(extractor, extractor_weights),)
         self.bank = StyleBank(n_style, style_cache, seed)
         self.val_student = MeanMetric()
         self.val_teacher = MeanMetric()
         self.skipped = 0
+
+    def _load_init_weights(self, path: str) -> None:
+        """Copy a saved network's weights into self.net; its type and size must match this run's."""
+        net, meta = load_model(path)
+        if meta.get("model_name") != self.hparams.model:
+            raise UserError(f"{path}: a {meta.get('model_name')} network, but this run trains model={self.hparams.model}")
+        try:
+            self.net.load_state_dict(net.state_dict())
+        except RuntimeError as exc:
+            raise UserError(f"{path}: weights do not fit model_kwargs={self.hparams.model_kwargs} "
+                            f"({str(exc).splitlines()[0]}); use the model_kwargs it was trained with "
+                            f"({meta.get('model_kwargs')})") from None
 
     @property
     def extractor(self) -> FeatureExtractor:
@@ -152,18 +172,37 @@ class StrotssModule(pl.LightningModule):
         opt = torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         if self.hparams.lr_schedule == "constant":
             return opt
-        total = self.trainer.max_steps
-        if total is None or total <= 0:
-            raise ValueError("lr_schedule: cosine decays to 0 at trainer.max_steps; set trainer.max_steps")
+        progress = self._schedule_progress()
         warmup = max(0, self.hparams.warmup_steps)
 
         def factor(step: int) -> float:
             if step < warmup:
                 return (step + 1) / warmup
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress(step))))
 
         schedule = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def _schedule_progress(self) -> Callable[[int], float]:
+        """Fraction of the run done after a step: by steps towards trainer.max_steps, else by trainer.max_time.
+
+        The time-based form makes a time-boxed run (e.g. a GPU lease) end at learning rate 0 whatever its
+        speed; Lightning's Timer keeps the elapsed time in checkpoints, so a resumed run continues the curve.
+        """
+        total = self.trainer.max_steps
+        warmup = max(0, self.hparams.warmup_steps)
+        if total is not None and total > 0:
+            return lambda step: (step - warmup) / max(1, total - warmup)
+        timer = next((c for c in getattr(self.trainer, "callbacks", []) if isinstance(c, Timer)), None)
+        if timer is None:
+            raise ValueError("lr_schedule: cosine decays to 0 at trainer.max_steps or at the end of trainer.max_time; "
+                             "set one of them")
+
+        def by_time(step: int) -> float:
+            elapsed = timer.time_elapsed()
+            return elapsed / max(1e-9, elapsed + max(0.0, timer.time_remaining() or 0.0))
+
+        return by_time
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Add the "strotss" metadata that `strotss export` and strotss.models.load_model read."""

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class SampleSpec:
     """How samples are cut: crop side, style side, positions per image, smallest usable image, train or eval,
-    and the range of image area a random crop covers."""
+    the range of image area a random crop covers, and whether the style is kept whole (one fixed painting,
+    long side = style_size) rather than centre-cropped to a square (many paintings batched together)."""
 
     crop: int = 256
     style_size: int = 256
@@ -34,6 +35,7 @@ class SampleSpec:
     min_size: int = 64
     train: bool = True
     crop_scale: tuple[float, float] = (0.25, 1.0)
+    style_whole: bool = False
 
 
 def sample_seed(*keys: int) -> int:
@@ -57,8 +59,9 @@ class SampleMaker:
                 else v2.Compose([v2.Resize(spec.crop, antialias=True), v2.CenterCrop(spec.crop)]))
         flip = [v2.RandomHorizontalFlip()] if spec.train else []
         self.content_tf = v2.Compose([crop, *flip, v2.ToDtype(torch.float32, scale=True)])
-        self.style_tf = v2.Compose([v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size),
-                                    v2.ToDtype(torch.float32, scale=True)])
+        fit = ([v2.Resize(None, max_size=spec.style_size, antialias=True)] if spec.style_whole else
+               [v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size)])
+        self.style_tf = v2.Compose([*fit, v2.ToDtype(torch.float32, scale=True)])
 
     def __call__(self, content: np.ndarray, style: np.ndarray, style_key: str, seed: int,
                  teacher: np.ndarray | None = None) -> dict[str, Any]:

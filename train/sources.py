@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from lightning.pytorch.utilities import rank_zero_info
 from PIL import Image, ImageOps
 
 from strotss.assets import asset_path
@@ -63,6 +64,24 @@ def open_images(source: str | Path, *, split: str = "train", streaming: bool = F
     else:
         ds = _load(source, str(source), split=split, streaming=streaming)
     return ds.cast_column(image_column(ds), datasets.Image(decode=False))
+
+
+def image_names(ds: Any) -> set[str]:
+    """File names of an undecoded image data set's rows (rows without a path, e.g. hub bytes, have none)."""
+    column = image_column(ds)
+    return {Path(item["path"]).name for item in ds[column] if item.get("path")}
+
+
+def without_names(ds: Any, names: set[str], source: str) -> Any:
+    """The rows of ds whose file name is not in names: keeps validation images out of training, and says so."""
+    column = image_column(ds)
+    keep = [i for i, item in enumerate(ds[column]) if not item.get("path") or Path(item["path"]).name not in names]
+    dropped = len(ds) - len(keep)
+    if dropped:
+        rank_zero_info("%s: %d image(s) named like validation images left out of training", source, dropped)
+    if not keep:
+        raise UserError(f"{source}: every image is also a validation image; point the training set elsewhere")
+    return ds.select(keep) if dropped else ds
 
 
 def _load(source: str | Path, name: str, **kwargs: Any) -> Any:

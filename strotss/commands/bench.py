@@ -6,8 +6,10 @@ import argparse
 import importlib
 from importlib.util import find_spec
 
-HELP = "benchmarks: `bench optimize` (per-image optimizer), `bench train` (training step), `bench onnx` (ONNX Runtime)"
-SUB_BENCHES = {"onnx": "strotss.export.bench", "optimize": "strotss.teacher.bench", "train": "strotss.train.bench"}
+HELP = ("benchmarks: `bench optimize` (per-image optimizer), `bench train` (training step), `bench onnx` "
+        "(ONNX Runtime), `bench infer` (PyTorch inference)")
+SUB_BENCHES = {"onnx": "strotss.export.bench", "optimize": "strotss.teacher.bench", "train": "strotss.train.bench",
+               "infer": "strotss.bench.infer"}
 
 
 def _available(module: str) -> bool:

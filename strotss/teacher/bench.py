@@ -13,7 +13,8 @@ HELP = "time the per-image optimizer per scale against the extractor's forward+b
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Flags of `strotss bench optimize`."""
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="output long sides (default 256 512)")
-    p.add_argument("--iters", type=int, default=8, help="timed iterations per scale (default 8)")
+    p.add_argument("--iters", type=int, default=8,
+                   help="iterations per scale, the first one untimed (default 8, at least 3)")
     p.add_argument("--full", action="store_true",
                    help="also run the whole default schedule (200 iterations per scale) and report its wall time "
                         "and the objective of its result (compare --precision fp32 and bf16 with it)")
@@ -52,12 +53,15 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from strotss.assets import asset_path
+    from strotss.errors import UserError
     from strotss.imageio import read_rgb, resize_long_side
     from strotss.losses import build_extractor
     from strotss.losses.precision import resolve_precision
     from strotss.teacher.compare import score
     from strotss.teacher.optimizer import StrotssConfig, optimize_image, resolve_device
 
+    if args.iters < 3:
+        raise UserError(f"--iters {args.iters}: at least 3 (the first iteration warms up, the rest are timed)")
     device = resolve_device(args.device)
     extractor = build_extractor(args.extractor).to(device)
     content = read_rgb(asset_path("content/kodak_kodim16.jpg"))

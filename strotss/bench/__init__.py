@@ -1,0 +1,1 @@
+"""Benchmarks behind `strotss bench SUB` that belong to no single library folder."""

@@ -1,0 +1,64 @@
+"""`strotss bench infer`: PyTorch inference latency and FPS of every network size, per precision and image size.
+
+The GPU counterpart of `strotss bench onnx` (which times ONNX Runtime): it measures the torch path that
+onnxruntime-gpu's CUDA provider would be compared with. Weights are random: only shapes matter for speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+HELP = "PyTorch inference ms and FPS per network size, precision and image size (cuda when present)"
+DEFAULT_SIZES = "512,1920x1080"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `strotss bench infer`."""
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
+    parser.add_argument("--nets", nargs="+", default=["tiny", "small", "base"], help="network sizes to time")
+    parser.add_argument("--model", choices=("per_style", "arbitrary"), default="per_style")
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "fp16", "bf16"], choices=("fp32", "fp16", "bf16"),
+                        help="autocast dtypes to time (fp16/bf16 only on cuda)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs per cell; the median is reported")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first")
+    parser.add_argument("--device", help="torch device (default cuda if available)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Time each (net, precision, size) cell and print one table."""
+    import torch
+
+    from strotss.export.bench import parse_sizes
+    from strotss.models import create_model
+
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    precisions = [p for p in args.precisions if p == "fp32" or device.type == "cuda"]
+    dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16}
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"infer bench: {args.model}, torch {torch.__version__}, {name}; median of {args.repeats} runs, batch 1")
+    print(f"{'net':<7}{'params':>10}{'precision':>11}{'size':>11}{'ms':>9}{'FPS':>8}")
+    for net_size in args.nets:
+        kwargs = {"size": net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
+        net = create_model(args.model, **kwargs).to(device).eval()
+        params = sum(p.numel() for p in net.parameters() if p.requires_grad)
+        for precision in precisions:
+            for w, h in parse_sizes(args.sizes):
+                x = torch.rand(1, 3, h, w, device=device)
+                with torch.no_grad(), torch.autocast(device.type, dtype=dtypes.get(precision, torch.float32),
+                                                     enabled=precision != "fp32"):
+                    code = net.encode_style(x[..., :256, :256]) if args.model == "arbitrary" else None
+                    call = (lambda: net(x, code)) if code is not None else (lambda: net(x))
+                    times = []
+                    for i in range(args.warmup + args.repeats):
+                        sync()
+                        t = time.perf_counter()
+                        call()
+                        sync()
+                        if i >= args.warmup:
+                            times.append(time.perf_counter() - t)
+                ms = 1e3 * statistics.median(times)
+                print(f"{net_size:<7}{params:>10,}{precision:>11}{f'{w}x{h}':>11}{ms:>9.2f}{1e3 / ms:>8.1f}", flush=True)
+    return 0
