@@ -119,6 +119,25 @@ def test_arbitrary_fp16_and_code_mixing(arbitrary, arbitrary_runtime):
         assert np.abs(m32(x, code=mixed) - refs[i]).max() < 1e-3
 
 
+def test_fp16_weight_storage_halves_the_file_and_keeps_fp32_arithmetic(arbitrary, tmp_path):
+    """to_fp16_weights stores large weights in fp16 (Cast back in the graph): half the bytes, codes within fp16
+    rounding of the weights, inputs and outputs still float32."""
+    from strotss.export.fp16 import to_fp16_weights
+
+    net, (stylizer, encoder), _, style = arbitrary
+    compact = tmp_path / "e16.onnx"
+    onnx.save_model(to_fp16_weights(onnx.load(encoder)), compact)
+    assert compact.stat().st_size < 0.6 * encoder.stat().st_size
+    graph = onnx.load(compact).graph
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    import onnxruntime as ort
+
+    feeds = {graph.input[0].name: image_to_batch(style)}
+    full = ort.InferenceSession(str(encoder)).run(None, feeds)[0]
+    half = ort.InferenceSession(str(compact)).run(None, feeds)[0]
+    assert half.dtype == np.float32 and 0 < np.abs(half - full).max() < 1e-2 * max(1.0, np.abs(full).max())
+
+
 def test_baked_style_graph_matches_torch(arbitrary):
     net, _, baked, style = arbitrary
     model = StyleModel(baked)
