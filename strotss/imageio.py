@@ -65,6 +65,13 @@ def resize_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
     return np.array(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS))
 
 
+def resize_to(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """Lanczos resize of an H×W×3 uint8 image to exactly hw; unchanged if it already has that size."""
+    if img.shape[:2] == tuple(hw):
+        return img
+    return np.array(Image.fromarray(img).resize((hw[1], hw[0]), Image.Resampling.LANCZOS))
+
+
 def resize_nearest(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of an H×W×C uint8 array (a colour mask or layer) to hw; unchanged if it fits."""
     if img.shape[:2] == tuple(hw):

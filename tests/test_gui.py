@@ -130,7 +130,7 @@ def test_refine_warm_start_and_cancel(images, tmp_path):
 
 def test_student_preview_from_checkpoint(images, tmp_path):
     """A saved per-style checkpoint previews at the output size."""
-    from strotss.gui.student import Student
+    from strotss.student import Student
     from strotss.models import create_model, save_model
 
     path = save_model(tmp_path / "s.pt", create_model("per_style", channels=(8, 16, 32), num_blocks=1),

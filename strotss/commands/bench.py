@@ -7,9 +7,9 @@ import importlib
 from importlib.util import find_spec
 
 HELP = ("benchmarks: `bench optimize` (per-image optimizer), `bench train` (training step), `bench onnx` "
-        "(ONNX Runtime), `bench infer` (PyTorch inference)")
+        "(ONNX Runtime), `bench infer` (PyTorch inference), `bench quality` (objective on held-out photos)")
 SUB_BENCHES = {"onnx": "strotss.export.bench", "optimize": "strotss.teacher.bench", "train": "strotss.train.bench",
-               "infer": "strotss.bench.infer"}
+               "infer": "strotss.bench.infer", "quality": "strotss.bench.quality"}
 
 
 def _available(module: str) -> bool:

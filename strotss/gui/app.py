@@ -13,7 +13,7 @@ from strotss.gui.inputs import DEFAULT_MAX_PIXELS, check_mask_fits, load_upload
 from strotss.gui.jobs import JobCancelled, RefineJob, run_refine
 from strotss.gui.masks import PALETTE, brush_colours, check_pairs, layers_to_mask, snap_mask, tint
 from strotss.gui.points import add_click, as_array, format_pairs
-from strotss.gui.student import Student
+from strotss.student import Student
 
 ASSETS = Path(str(asset_path("content"))).parent
 INTRO = """# strotss — guided region edits

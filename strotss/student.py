@@ -1,30 +1,42 @@
-"""The real-time student used for Preview: an exported ONNX model or a training checkpoint."""
+"""A real-time stylizer from any source: a bundled model name, an exported ONNX file or a training checkpoint.
+
+Used by the GUI's Preview and by `strotss bench quality`; ONNX goes through ONNX Runtime (no torch),
+checkpoints through torch.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from strotss.imageio import resize_long_side
+from strotss.pretrained import resolve_model
 
 
 class Student:
     """Load a stylizer once (ONNX via ONNX Runtime, else a .pt/.ckpt checkpoint via torch) and stylize images."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
+    def __init__(self, spec: str | os.PathLike) -> None:
+        self.path = resolve_model(spec)
         if self.path.suffix.lower() == ".onnx":
             from strotss.export.runtime import StyleModel
 
             self.onnx = StyleModel(self.path)
             self.net = None
+            self.meta = dict(self.onnx.meta)
+            self.is_arbitrary = self.onnx.needs_style
         else:
             from strotss.models import load_model
 
             self.onnx = None
             self.net, self.meta = load_model(self.path)
+            self.is_arbitrary = self.meta.get("model_name") == "arbitrary"
+
+    @property
+    def style_name(self) -> str | None:
+        """File stem of the painting a per-style model was trained on (None for arbitrary-style models)."""
+        return None if self.is_arbitrary else (self.meta.get("style_name") or None)
 
     def stylize(self, content: np.ndarray, style: np.ndarray, size: int) -> np.ndarray:
         """Stylize H×W×3 uint8 content at long side `size` (style used by arbitrary-style models) → uint8."""
@@ -40,7 +52,7 @@ class Student:
 
         with torch.inference_mode():
             x = torch.from_numpy(image_to_batch(content))
-            if self.meta.get("model_name") == "arbitrary":
+            if self.is_arbitrary:
                 out = self.net(x, self.net.encode_style(torch.from_numpy(image_to_batch(style))))
             else:
                 out = self.net(x)
