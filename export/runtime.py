@@ -61,6 +61,23 @@ def open_session(path: str | os.PathLike, provider: str | None = None,
     return session, meta
 
 
+def mix_codes(codes: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Interpolate K style codes (K×D) with K non-negative weights (normalized to sum 1) into one 1×D code."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(codes),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise UserError(f"--weights {list(weights)}: give one non-negative number per --style, not all zero")
+    return ((w / w.sum()) @ codes.astype(np.float64))[None].astype(np.float32)
+
+
+def preserve_color(content_rgb: np.ndarray, stylized_rgb: np.ndarray) -> np.ndarray:
+    """Luminance-only transfer (Gatys et al. 2016): the stylized image's Y with the photo's Cb/Cr (uint8 H×W×3)."""
+    from PIL import Image
+
+    y = np.asarray(Image.fromarray(stylized_rgb).convert("YCbCr"))[..., :1]
+    cbcr = np.asarray(Image.fromarray(content_rgb).convert("YCbCr"))[..., 1:]
+    return np.asarray(Image.fromarray(np.concatenate([y, cbcr], axis=-1), "YCbCr").convert("RGB"))
+
+
 def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
     """Reflect-pad the bottom/right of a B×C×H×W array to multiples of `multiple` (as the torch network does)."""
     h, w = x.shape[-2:]
@@ -142,6 +159,11 @@ class StyleModel:
     def set_style(self, style_rgb: np.ndarray) -> None:
         """Encode a style image once and use its code for every following call."""
         self.code = self.encode_style(style_rgb)
+
+    def set_styles(self, styles_rgb: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> None:
+        """Mix several style images: their codes weighted by `weights` (normalized to sum 1; default equal)."""
+        codes = np.concatenate([self.encode_style(s) for s in styles_rgb])
+        self.code = mix_codes(codes, weights if weights is not None else [1.0] * len(codes))
 
     def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None) -> np.ndarray:
         """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space."""

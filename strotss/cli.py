@@ -12,7 +12,7 @@ from strotss import __version__
 from strotss.allocator import keep_freed_memory
 from strotss.errors import UserError
 
-VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "bench", "gui")
+VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "models", "bench", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

