@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,19 @@ def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) 
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a strotss or Lightning checkpoint dict on CPU, with a UserError for anything else."""
+    """Load a strotss or Lightning checkpoint dict on CPU as weights only (no code runs), UserError for the rest."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: checkpoint not found; check the path")
     try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=False)
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only" not in str(exc).lower():
+            raise UserError(f"{p}: not a PyTorch checkpoint (UnpicklingError); "
+                            "pass a file written by `strotss train`") from None
+        raise UserError(f"{p}: refused: it holds Python objects other than tensors and plain data (unpickling "
+                        "them could run code), and strotss loads weights only; pass a file written by "
+                        "`strotss train`") from None
     except Exception as exc:  # torch.load raises many types for a file that is not a checkpoint
         raise UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
                         "pass a file written by `strotss train`") from None
