@@ -35,7 +35,6 @@ def _step(n: int, text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the five steps, skipping those whose outputs already exist."""
-    import warnings
     from importlib.resources import files
     from pathlib import Path
 
@@ -71,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
     previous = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
     if previous:
         cli_args += ["--ckpt_path", str(previous[-1])]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        run_cli(cli_args)
+    run_cli(cli_args)
     checkpoint = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
     print(f"  checkpoint {checkpoint}")
 
