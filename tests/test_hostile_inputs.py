@@ -264,6 +264,14 @@ def test_optimize_numbers(tmp_path, capsys, flag, value, needle):
     assert tree(tmp_path) == []
 
 
+def test_teach_and_demo_numbers(tmp_path, capsys):
+    fails_in_one_line(capsys, ["teach", "--content", CONTENT, "--style", STYLE, "--out", str(tmp_path / "t"),
+                               "--iters", "0"], "--iters 0: must be ≥ 1")
+    fails_in_one_line(capsys, ["demo", "-o", str(tmp_path / "d"), "--train-minutes", "-1"], "--train-minutes -1")
+    fails_in_one_line(capsys, ["demo", "-o", str(tmp_path / "d"), "--size", "10"], "--size 10: must be ≥ 64")
+    assert tree(tmp_path) == []
+
+
 # 9. Text inputs that are not UTF-8.
 
 def test_points_file_not_utf8(tmp_path, capsys):
