@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import onnx
@@ -16,11 +18,11 @@ from strotss import __version__
 from strotss.errors import UserError
 from strotss.export import metadata as md
 from strotss.export.fp16 import to_fp16, to_fp16_weights
-from strotss.imageio import atomic_output, read_rgb, resize_long_side
+from strotss.imageio import atomic_output, check_writable, read_rgb, resize_long_side
 from strotss.models import ArbitraryStyleNet
 from strotss.models.registry import load_model
 
-MIN_OPSET = 17
+MIN_OPSET = 18  # the dynamo exporter's own opset; its converter cannot go lower (Pad)
 
 
 class _PerStyleGraph(nn.Module):
@@ -77,12 +79,38 @@ def _dims(*specs: dict[int, str]) -> tuple[dict[int, Any], ...]:
     return tuple({axis: torch.export.Dim.DYNAMIC for axis in spec} for spec in specs)
 
 
+@contextlib.contextmanager
+def _quiet_version_converter() -> Iterator[None]:
+    """Silence onnxscript's version converter, which logs tracebacks and falls back to another opset on failure;
+    the caller checks the resulting opset instead."""
+    log = logging.getLogger("onnxscript.version_converter")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def check_opset(opset: int) -> None:
+    """UserError unless the exporter can write this opset: from MIN_OPSET to the newest the installed onnx knows."""
+    newest = onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= opset <= newest:
+        raise UserError(f"--opset {opset}: use an opset from {MIN_OPSET} to {newest} (the newest this onnx "
+                        f"{onnx.__version__} knows); the default is 18")
+
+
 def _to_onnx(module: nn.Module, args: tuple[torch.Tensor, ...], inputs: list[str], outputs: list[str],
              dynamic: tuple[dict[int, Any], ...], opset: int) -> onnx.ModelProto:
     """Run the dynamo exporter (torch.export + onnxscript) and return a checked in-memory ModelProto."""
-    program = torch.onnx.export(module.eval(), args, dynamo=True, opset_version=opset, input_names=inputs,
-                                output_names=outputs, dynamic_shapes=dynamic, verbose=False)
+    with _quiet_version_converter():
+        program = torch.onnx.export(module.eval(), args, dynamo=True, opset_version=opset, input_names=inputs,
+                                    output_names=outputs, dynamic_shapes=dynamic, verbose=False)
     model = program.model_proto
+    got = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if got != opset:
+        raise UserError(f"--opset {opset}: the exporter could not convert this network to opset {opset} "
+                        f"(it stayed at {got}); use --opset {got} or another opset")
     onnx.checker.check_model(model, full_check=True)
     return model
 
@@ -130,12 +158,12 @@ def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp1
     so callers never change; the style encoder computes in fp32 (it runs once per style and VGG statistics
     need range) from fp16-stored weights, which halves its file.
     """
-    if opset < MIN_OPSET:
-        raise UserError(f"--opset {opset}: too old; use {MIN_OPSET} or newer")
-    net, meta = load_model(checkpoint)
+    check_opset(opset)
     out = Path(output)
     if out.suffix != ".onnx":
         raise UserError(f"{out}: output must end in .onnx")
+    check_writable(out)
+    net, meta = load_model(checkpoint)
     is_arbitrary = isinstance(net, ArbitraryStyleNet)
     if style_image is not None and not is_arbitrary:
         raise UserError(f"{checkpoint}: --style needs an arbitrary-style checkpoint; this one is per-style")

@@ -9,15 +9,17 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
 from strotss.export import metadata as md
 from strotss.imageio import resize_long_side
+from strotss.memory import available_bytes, check_fits
 
 PROVIDER_ORDER = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 PROVIDER_ALIASES = {"tensorrt": "TensorrtExecutionProvider", "trt": "TensorrtExecutionProvider",
                     "cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+BYTES_PER_PIXEL = 600  # peak host memory per input pixel of the default networks on the CPU provider (measured)
 
 
 def available_providers() -> list[str]:
@@ -79,10 +81,16 @@ def preserve_color(content_rgb: np.ndarray, stylized_rgb: np.ndarray) -> np.ndar
 
 
 def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
-    """Reflect-pad the bottom/right of a B×C×H×W array to multiples of `multiple` (as the torch network does)."""
+    """Pad the bottom/right of a B×C×H×W array as the torch network does (strotss.models.blocks.pad_to_multiple).
+
+    H and W become multiples of `multiple` and at least 2 × `multiple` (thin and tiny images); reflect padding,
+    or edge padding where a pad is as wide as the image.
+    """
     h, w = x.shape[-2:]
-    pads = ((0, 0), (0, 0), (0, (-h) % multiple), (0, (-w) % multiple))
-    return x if not any(p[1] for p in pads) else np.pad(x, pads, mode="reflect")
+    ph, pw = max(2 * multiple, h + (-h) % multiple) - h, max(2 * multiple, w + (-w) % multiple) - w
+    if not ph and not pw:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect" if ph < h and pw < w else "edge")
 
 
 def image_to_batch(rgb: np.ndarray) -> np.ndarray:
@@ -165,9 +173,17 @@ class StyleModel:
         codes = np.concatenate([self.encode_style(s) for s in styles_rgb])
         self.code = mix_codes(codes, weights if weights is not None else [1.0] * len(codes))
 
+    def check_fits(self, height: int, width: int, batch: int = 1, what: str | None = None,
+                   error: type[UserError] = UserError) -> None:
+        """Raise `error` when stylizing `batch` images of height×width would need more host memory than is free."""
+        if not self.graph.on_gpu:
+            check_fits(BYTES_PER_PIXEL * height * width * batch, available_bytes(),
+                       what or f"stylizing {batch}×{width}×{height} px", "use a smaller --size", error)
+
     def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None) -> np.ndarray:
         """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space."""
         h, w = batch.shape[-2:]
+        self.check_fits(h, w, batch.shape[0], f"a {w}×{h} px image", InputError)
         feeds = {md.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
         if self.needs_style:
             code = self.code if code is None else code

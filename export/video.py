@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
 from strotss.imageio import atomic_output
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
@@ -32,7 +32,27 @@ def _open_input(path: str | os.PathLike, **kwargs):
     try:
         return av.open(str(path), **kwargs)
     except (av.error.FFmpegError, OSError) as exc:
-        raise UserError(f"{path}: cannot open as video ({exc}); use an MP4/MKV/MOV/WebM file") from None
+        raise InputError(f"{path}: cannot open as video ({exc.strerror or exc}); use an MP4/MKV/MOV/WebM file"
+                         ) from None
+
+
+def _decoded(inp: Any, streams: list, src: str | os.PathLike) -> Iterator[tuple[Any, list]]:
+    """Demux and decode inp, yielding (packet, decoded video frames); InputError where the data is corrupt."""
+    import av
+
+    packets = inp.demux(*streams)
+    frames_so_far = 0
+    while True:
+        try:
+            packet = next(packets, None)
+            if packet is None:
+                return
+            frames = [] if packet.stream.type == "audio" else packet.decode()
+        except av.error.FFmpegError as exc:
+            raise InputError(f"{src}: corrupt video data after frame {frames_so_far} ({exc.strerror or exc}); "
+                             "re-encode or replace the file") from None
+        frames_so_far += len(frames)
+        yield packet, frames
 
 
 def _add_video_stream(out, container_format: str, rate: Fraction, width: int, height: int):
@@ -62,7 +82,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *
     written = 0
     with _open_input(src) as inp:
         if not inp.streams.video:
-            raise UserError(f"{src}: has no video stream")
+            raise InputError(f"{src}: has no video stream")
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         ain = inp.streams.audio[0] if inp.streams.audio else None
@@ -89,13 +109,13 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *
                 progress(len(frames))
 
             pending: list[np.ndarray] = []
-            for packet in inp.demux(*streams):
+            for packet, decoded in _decoded(inp, streams, src):
                 if packet.stream.type == "audio":
                     if packet.dts is not None:
                         packet.stream = aout
                         out.mux(packet)
                     continue
-                for frame in packet.decode():
+                for frame in decoded:
                     img = frame.to_ndarray(format="rgb24")
                     pending.append(resize(img) if resize else img)
                     if len(pending) == batch:
@@ -104,7 +124,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *
             if pending:
                 encode(pending)
             if not written:
-                raise UserError(f"{src}: no decodable video frames")
+                raise InputError(f"{src}: no decodable video frames")
             out.mux(vout.encode(None))
     return written
 

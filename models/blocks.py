@@ -55,9 +55,14 @@ class ModulatedNorm(nn.Module):
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Reflect-pad the bottom and right edges so H and W become multiples of `multiple`."""
+    """Pad the bottom and right edges so H and W become multiples of `multiple`, and at least 2 × `multiple`.
+
+    The floor keeps the deepest feature map at 2 px or more, which its reflection padding needs (thin and tiny
+    images); pads as wide as the image itself repeat the edge, since a reflection cannot be that wide.
+    """
     h, w = x.shape[-2:]
-    return F.pad(x, (0, (-w) % multiple, 0, (-h) % multiple), mode="reflect")
+    ph, pw = max(2 * multiple, h + (-h) % multiple) - h, max(2 * multiple, w + (-w) % multiple) - w
+    return F.pad(x, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")
 
 
 def residual_output(x: torch.Tensor, delta: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:

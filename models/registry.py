@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +55,29 @@ def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) 
     return Path(path)
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a strotss or Lightning checkpoint dict on CPU, with a UserError for anything else."""
+def load_weights_only(path: str | os.PathLike) -> Any:
+    """torch.load a file on CPU as weights only (tensors and plain data: no code runs); UserError for anything else."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: checkpoint not found; check the path")
     try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=False)
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only" not in str(exc).lower():
+            raise UserError(f"{p}: not a PyTorch checkpoint (UnpicklingError); "
+                            "pass a file written by `strotss train`") from None
+        raise UserError(f"{p}: refused: it holds Python objects other than tensors and plain data (unpickling "
+                        "them could run code), and strotss loads weights only; pass a file written by "
+                        "`strotss train`") from None
     except Exception as exc:  # torch.load raises many types for a file that is not a checkpoint
         raise UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
                         "pass a file written by `strotss train`") from None
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a strotss or Lightning checkpoint dict (weights only), with a UserError for anything else."""
+    p = Path(path)
+    ckpt = load_weights_only(p)
     if not isinstance(ckpt, dict) or "strotss" not in ckpt or "state_dict" not in ckpt:
         raise UserError(f"{p}: checkpoint has no 'strotss' metadata; pass a file written by `strotss train`")
     return ckpt

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import IO, Iterator
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -37,24 +39,39 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as an H×W×3 uint8 RGB array, converting other modes instead of rejecting them."""
-    p = Path(path)
-    if not p.exists():
-        raise UserError(f"{p}: file not found; check the path")
-    if p.is_dir():
-        raise UserError(f"{p}: is a folder, expected an image file")
+class UnreadableImage(ValueError):
+    """An image that cannot be decoded; the message says why without naming the file (callers add the name)."""
+
+
+def decode_rgb(source: str | os.PathLike | IO[bytes]) -> np.ndarray:
+    """Decode an image file or binary stream to H×W×3 uint8 RGB; UnreadableImage says why it cannot be used."""
     try:
-        with Image.open(p) as img:
+        with Image.open(source) as img:
             img = ImageOps.exif_transpose(img)
             img.load()
             return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
     except Image.DecompressionBombError as exc:
-        raise UserError(f"{p}: image is too large to read safely ({exc}); downscale it first") from None
+        raise UnreadableImage(f"image is too large to read safely ({exc}); downscale it first") from None
     except UnidentifiedImageError:
-        raise UserError(f"{p}: not an image Pillow can read; use a JPEG, PNG, WebP, BMP or TIFF file") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise UserError(f"{p}: image is corrupt or truncated ({exc}); re-export or replace it") from None
+        raise UnreadableImage("not an image Pillow can read; use a JPEG, PNG, WebP, BMP or TIFF file") from None
+    except OSError as exc:
+        reason = exc.strerror if exc.filename else str(exc)
+        raise UnreadableImage(f"image is corrupt or truncated ({reason}); re-export or replace it") from None
+    except (SyntaxError, ValueError) as exc:
+        raise UnreadableImage(f"image is corrupt or truncated ({exc}); re-export or replace it") from None
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as an H×W×3 uint8 RGB array, converting other modes instead of rejecting them."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found; check the path")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, expected an image file")
+    try:
+        return decode_rgb(p)
+    except UnreadableImage as exc:
+        raise InputError(f"{p}: {exc}") from None
 
 
 def resize_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
@@ -79,14 +96,52 @@ def resize_nearest(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     return np.array(Image.fromarray(img).resize((hw[1], hw[0]), Image.Resampling.NEAREST))
 
 
+def _missing_folders(p: Path) -> list[Path]:
+    """The folders above p that do not exist yet, innermost first."""
+    missing = []
+    for parent in p.parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders (innermost first) that a failed write created, where they are still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail early, before long work starts, when an output path cannot be written; creates and changes nothing."""
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p}: is a folder; give an output file name such as {p / ('out' + (p.suffix or '.png'))}")
+    base = next(q for q in p.parents if q.exists())
+    if not base.is_dir():
+        raise UserError(f"{p}: cannot write here: {base} is a file, not a folder; choose another output path")
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise UserError(f"{p}: cannot write here ({exc.strerror} in {base}); choose another output path") from None
+    return p
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file beside path and move it over path only when the block succeeds."""
-    p = Path(path)
+    """Open a temporary file beside path and move it over path only when the block succeeds.
+
+    Folders created for it are removed again when the block fails, so a failed run leaves nothing behind.
+    """
+    p = check_writable(path)
+    created = _missing_folders(p)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
     except OSError as exc:
+        _remove_empty(created)
         raise UserError(f"{p}: cannot write here ({exc.strerror}); choose another output path") from None
     try:
         with os.fdopen(fd, mode) as fh:
@@ -96,21 +151,8 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        _remove_empty(created)
         raise
-
-
-def check_writable(path: str | os.PathLike) -> Path:
-    """Fail early, before long work starts, when an output path cannot be written (an existing file is kept)."""
-    p = Path(path)
-    if p.is_dir():
-        raise UserError(f"{p}: is a folder; give an output file name such as {p / 'out.png'}")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=p.parent):
-            pass
-    except OSError as exc:
-        raise UserError(f"{p}: cannot write here ({exc.strerror}); choose another output path") from None
-    return p
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
@@ -120,12 +162,40 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=None)
+def _writable_format(suffix: str) -> str | None:
+    """Pillow's format name for a suffix when Pillow can write RGB images in it (tried on a 2×2 image), else None."""
+    fmt = Image.registered_extensions().get(suffix)
+    if fmt is None:
+        return None
+    try:
+        Image.new("RGB", (2, 2)).save(io.BytesIO(), format=fmt)
+    except (OSError, KeyError, ValueError):
+        return None
+    return fmt
+
+
+def image_format(path: str | os.PathLike) -> str:
+    """The Pillow format that an output image path's suffix asks for; UserError when Pillow cannot write it."""
+    p = Path(path)
+    fmt = _writable_format(p.suffix.lower())
+    if fmt is None:
+        known = p.suffix.lower() in Image.registered_extensions()
+        what = f"Pillow cannot write RGB images as {p.suffix!r}" if known else f"unknown image suffix {p.suffix!r}"
+        raise UserError(f"{p}: {what}; use .png or .jpg")
+    return fmt
+
+
+def check_image_output(path: str | os.PathLike) -> Path:
+    """Fail before long work starts when an image cannot be written at path (format, folder or permissions)."""
+    image_format(path)
+    return check_writable(path)
+
+
 def write_image(path: str | os.PathLike, img: np.ndarray) -> Path:
     """Write an H×W×3 image (uint8, or float in [0, 1]) atomically; the format follows the suffix."""
     p = Path(path)
-    fmt = Image.registered_extensions().get(p.suffix.lower())
-    if fmt is None:
-        raise UserError(f"{p}: unknown image suffix {p.suffix!r}; use .png or .jpg")
+    fmt = image_format(p)
     pil = Image.fromarray(to_uint8(img))
     with atomic_output(p) as fh:
         pil.save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))

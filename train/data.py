@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import lightning.pytorch as pl
 from torch.utils.data import DataLoader
 
 from strotss.errors import UserError
 from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, StreamingPairs, collate_pairs
-from strotss.train.sources import image_names, open_images, resolve_source, without_names
+from strotss.train.sources import decode_image, image_column, image_names, open_images, resolve_source, without_names
+
+PROBE_LIMIT = 256  # streamed samples read to find a usable one before training starts
 
 
 class StyleData(pl.LightningDataModule):
@@ -63,7 +66,7 @@ class StyleData(pl.LightningDataModule):
         return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
     def setup(self, stage: str) -> None:
-        """Open the data sets once and split off the validation pairs."""
+        """Open the data sets once, split off the validation pairs, and fail now if nothing is usable."""
         if self.train_set is not None:
             return
         hp = self.hparams
@@ -73,8 +76,15 @@ class StyleData(pl.LightningDataModule):
             rows = open_images(hp.teacher)
             self._split(rows, lambda ds, spec: PairDataset(None, None, spec, seed=hp.seed, teacher=ds,
                                                            teacher_root=Path(hp.teacher)), val_spec)
-            return
+        else:
+            self._open_pairs(val_spec)
+        _check_samples(self.train_set, f"data.teacher {hp.teacher}" if hp.teacher else f"data.content {hp.content}")
+
+    def _open_pairs(self, val_spec: SampleSpec) -> None:
+        """Content × style pairs; validation photos and paintings (val_content/val_style) never train."""
+        hp = self.hparams
         styles = open_images(hp.style, split=hp.split, streaming=False)
+        _check_styles(styles, hp.style, hp.min_size)
         val_styles = styles
         if hp.val_style is not None:
             val_styles = open_images(hp.val_style)
@@ -133,3 +143,36 @@ class StyleData(pl.LightningDataModule):
     def val_dataloader(self) -> DataLoader | list:
         """Held-out pairs in fixed order (Lightning shards them under DDP)."""
         return self._loader(self.val_set) if self.val_set is not None else []
+
+
+def _check_styles(styles: Any, source: str, min_size: int) -> None:
+    """UserError before training when not one style image decodes (a corrupt --data.style, say)."""
+    reason, column = "", image_column(styles)
+    for row in styles:
+        try:
+            decode_image(row[column], min_size)
+            return
+        except ValueError as exc:
+            reason = reason or str(exc)
+    raise UserError(f"data.style {source}: no usable style image ({reason or 'empty'}); pass a readable image "
+                    "or folder of images")
+
+
+def _check_samples(train_set: Any, source: str) -> None:
+    """UserError before training when every training sample is skipped (all images corrupt, say).
+
+    Stops at the first usable sample; a streamed set is probed over its first PROBE_LIMIT samples only.
+    """
+    reasons: list[str] = []
+    if isinstance(train_set, StreamingPairs):
+        samples: Iterator[dict[str, Any]] = itertools.islice(iter(train_set), PROBE_LIMIT)
+        what = f"none of its first {PROBE_LIMIT} training samples"
+    else:
+        samples = (train_set[(0, i)] for i in range(len(train_set)))
+        what = f"none of its {len(train_set)} training images"
+    for sample in samples:
+        if "skipped" not in sample:
+            return
+        reasons.append(sample["skipped"])
+    raise UserError(f"{source}: {what} is usable ({reasons[0] if reasons else 'no images'}); nothing to train on "
+                    "— check the images, or lower data.min_size if they are small")

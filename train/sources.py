@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 from lightning.pytorch.utilities import rank_zero_info
-from PIL import Image, ImageOps
 
 from strotss.assets import asset_path
 from strotss.errors import UserError
-from strotss.imageio import IMAGE_SUFFIXES, read_rgb
+from strotss.imageio import IMAGE_SUFFIXES, UnreadableImage, decode_rgb, read_rgb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout, in a development install
 
@@ -108,21 +107,10 @@ def decode_image(item: dict[str, Any], min_size: int) -> np.ndarray:
             raise ValueError(str(exc)) from None
     else:
         try:
-            with Image.open(io.BytesIO(item["bytes"])) as img:
-                img = ImageOps.exif_transpose(img)
-                img.load()
-                rgb = np.asarray(_rgb(img), dtype=np.uint8).copy()
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise ValueError(f"{item.get('path') or '<bytes>'}: unreadable image ({exc})") from None
+            rgb = decode_rgb(io.BytesIO(item["bytes"]))
+        except UnreadableImage as exc:
+            raise ValueError(f"{item.get('path') or '<bytes>'}: {exc}") from None
     if min(rgb.shape[:2]) < min_size:
         raise ValueError(f"{item.get('path') or '<bytes>'}: {rgb.shape[1]}×{rgb.shape[0]} px is smaller than "
                          f"min_size={min_size}")
     return rgb
-
-
-def _rgb(img: Image.Image) -> Image.Image:
-    """Grayscale, palette and CMYK to RGB; alpha composited over white like strotss.imageio does."""
-    if img.mode in ("RGBA", "LA", "PA", "P"):
-        rgba = img.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
-    return img.convert("RGB")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import io
 import json
 import os
 from dataclasses import asdict
@@ -18,6 +19,7 @@ from typing import Iterable
 
 from strotss.errors import UserError
 from strotss.imageio import IMAGE_SUFFIXES, atomic_output, list_images, read_rgb, write_image
+from strotss.textfiles import read_text
 
 RECORDS = ".records"
 
@@ -48,10 +50,9 @@ def read_pairs(path: str) -> list[tuple[Path, Path]]:
     """(content, style) pairs from a CSV file with `content` and `style` columns (paths relative to the file)."""
     p = Path(path)
     try:
-        with open(p, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise UserError(f"{p}: cannot read the pairs file ({exc.strerror}); check the path") from None
+        rows = list(csv.DictReader(io.StringIO(read_text(p, "pairs file"), newline="")))
+    except csv.Error as exc:
+        raise UserError(f"{p}: not a readable CSV file ({exc}); expected a header row `content,style`") from None
     if not rows or not {"content", "style"} <= set(rows[0]):
         raise UserError(f"{p}: expected a CSV with a header row `content,style` and one pair per line")
     return [(p.parent / r["content"], p.parent / r["style"]) for r in rows]

@@ -36,11 +36,11 @@ def _step(n: int, text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the five steps, skipping those whose outputs already exist."""
-    import warnings
     from importlib.resources import files
     from pathlib import Path
 
     from strotss.assets import asset_path
+    from strotss.errors import UserError
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
@@ -50,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from strotss.teacher.optimizer import StrotssConfig, optimize_image
     from strotss.train.cli import run_cli
 
+    if not args.train_minutes > 0:
+        raise UserError(f"--train-minutes {args.train_minutes}: must be a number > 0")
+    teacher_config = StrotssConfig(size=args.size, iters=args.iters)
     out = Path(args.out)
     check_writable(out / "teacher.png")
     content, style = read_rgb(asset_path(CONTENT)), read_rgb(asset_path(STYLE))
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if teacher_path.exists():
         print(f"  {teacher_path} exists; skipped")
     else:
-        result = optimize_image(content, style, StrotssConfig(size=args.size, iters=args.iters), extractor=extractor)
+        result = optimize_image(content, style, teacher_config, extractor=extractor)
         write_image(teacher_path, result.image)
         print(f"  wrote {teacher_path} in {result.seconds:.0f} s")
 
@@ -73,9 +76,7 @@ def run(args: argparse.Namespace) -> int:
     previous = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
     if previous:
         cli_args += ["--ckpt_path", str(previous[-1])]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        run_cli(cli_args)
+    run_cli(cli_args)
     checkpoint = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
     print(f"  checkpoint {checkpoint}")
 

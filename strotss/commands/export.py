@@ -7,7 +7,7 @@ import sys
 
 HELP = "export a checkpoint to ONNX (dynamic batch/height/width, metadata, optional fp16)"
 DESCRIPTION = """\
-Export a strotss or Lightning checkpoint to ONNX (opset ≥ 17, dynamic batch/height/width).
+Export a strotss or Lightning checkpoint to ONNX (opset ≥ 18, dynamic batch/height/width).
 
   strotss export runs/mosaic.ckpt -o mosaic.onnx --fp16 --simplify
   strotss export runs/arbitrary.ckpt -o arb.onnx              (writes arb.onnx + arb.style.onnx)
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fp16", action="store_true", help="fp16 weights and arithmetic, float32 I/O")
     parser.add_argument("--simplify", action="store_true", help="simplify the graph with onnxslim")
     parser.add_argument("--style", help="arbitrary models: bake this style image into a single per-style graph")
-    parser.add_argument("--opset", type=int, default=18, help="ONNX opset (≥ 17, default 18)")
+    parser.add_argument("--opset", type=int, default=18, help="ONNX opset (≥ 18, default 18)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,17 +32,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", help="folder for saved edits (default: a new temporary folder)")
 
 
+def check_port(host: str, port: int) -> None:
+    """UserError now, before the model and the page are built, when host:port cannot be served (taken or unknown)."""
+    import errno
+    import socket
+
+    from strotss.errors import UserError
+
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port {port}: must be from 1 to 65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise UserError(f"--host {host}: not a known host name or address ({exc.strerror})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(f"--port {port}: already in use on {host} (another server?); pick another port "
+                                "with --port or stop the other server") from None
+            raise UserError(f"--host {host} --port {port}: cannot serve there ({exc.strerror})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the options, load the student, and serve until Ctrl+C."""
     from strotss.errors import UserError
 
     if args.max_pixels < 64 * 64:
         raise UserError(f"--max-pixels {args.max_pixels}: must allow at least 64×64 = 4096 pixels")
+    check_port(args.host, args.port)
     try:
         import gradio  # noqa: F401
     except ImportError:
         raise UserError("the web page needs Gradio: pip install 'strotss[gui]'") from None
     from strotss.gui.app import launch
 
-    launch(args.host, args.port, args.workdir, model=args.model, max_pixels=args.max_pixels)
+    try:
+        launch(args.host, args.port, args.workdir, model=args.model, max_pixels=args.max_pixels)
+    except OSError as exc:  # the port was taken between the check and the start
+        raise UserError(f"--host {args.host} --port {args.port}: cannot serve there ({exc}); pick another port"
+                        ) from None
     return 0

@@ -58,23 +58,25 @@ def run(args: argparse.Namespace) -> int:
     """Load inputs, validate them before the long run, optimize, and write outputs atomically."""
     import json
 
-    from strotss.imageio import atomic_output, check_writable, read_rgb, write_image
+    from strotss.imageio import atomic_output, check_image_output, check_writable, read_rgb, write_image
+    from strotss.outputs import refuse_overwriting_inputs
     from strotss.teacher.guidance import load_points, load_region_masks
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule
+    from strotss.teacher.optimizer import StrotssConfig, optimize_image
 
-    check_writable(args.output)
-    if args.log_json:
-        check_writable(args.log_json)
-    content, style = read_rgb(args.content), read_rgb(args.style)
-    scale_schedule(args.size)
-    regions = (load_region_masks(args.regions[0], args.regions[1], content.shape[:2], style.shape[:2])
-               if args.regions else None)
-    points = load_points(args.points) if args.points else None
-    init = read_rgb(args.init) if args.init else None
     config = StrotssConfig(size=args.size, alpha=args.alpha, iters=args.iters, lr=args.lr, last_lr=args.last_lr,
                            weighting=args.weighting, extractor=args.extractor, weights=args.weights,
                            n_out=args.samples, n_style=args.style_samples, init_scales=args.init_scales,
                            seed=args.seed, device=args.device, precision=args.precision)
+    check_image_output(args.output)
+    if args.log_json:
+        check_writable(args.log_json)
+    refuse_overwriting_inputs([args.output, args.log_json] if args.log_json else [args.output],
+                              [args.content, args.style, args.init, args.points, *(args.regions or [])])
+    content, style = read_rgb(args.content), read_rgb(args.style)
+    regions = (load_region_masks(args.regions[0], args.regions[1], content.shape[:2], style.shape[:2])
+               if args.regions else None)
+    points = load_points(args.points) if args.points else None
+    init = read_rgb(args.init) if args.init else None
     result = optimize_image(content, style, config, regions=regions, points=points, init=init,
                             progress=not args.quiet, names=(args.content, args.style))
     write_image(args.output, result.image)

@@ -43,23 +43,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _plan(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
-    """Pair every input file with its output path; folders expand to their images and keep names."""
+    """Pair every input file with its output path; folders expand to their images and keep names.
+
+    Checked before any work: no output replaces an input, no two inputs share an output, and every output
+    can be written (image formats, folders).
+    """
     from strotss.errors import UserError
-    from strotss.imageio import list_images
+    from strotss.export.video import is_video
+    from strotss.imageio import image_format, list_images
+    from strotss.outputs import check_plan
 
     for p in inputs:
         if not p.exists():
             raise UserError(f"{p}: not found; check the path")
-    if len(inputs) == 1 and inputs[0].is_file() and output.suffix:
-        return [(inputs[0], output)]
-    if output.exists() and not output.is_dir():
-        raise UserError(f"{output}: exists and is a file; give a folder for several inputs")
-    pairs = []
-    for p in inputs:
-        files = list_images(p) if p.is_dir() else [p]
-        pairs += [(f, output / f.name) for f in files]
+    if len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir():
+        pairs = [(inputs[0], output)]
+    else:
+        if output.exists() and not output.is_dir():
+            raise UserError(f"{output}: exists and is a file; give a folder for several inputs")
+        pairs = []
+        for p in inputs:
+            files = list_images(p) if p.is_dir() else [p]
+            pairs += [(f, output / f.name) for f in files]
     if not pairs:
         raise UserError(f"{', '.join(map(str, inputs))}: no images or videos found")
+    pairs = [(src, dst if not is_video(src) or is_video(dst) else dst.with_suffix(".mp4")) for src, dst in pairs]
+    for src, dst in pairs:
+        if not is_video(src):
+            image_format(dst)
+    check_plan(pairs)
     return pairs
 
 
@@ -67,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model once, then stylize each input with a progress bar showing frames per second."""
     from tqdm import tqdm
 
-    from strotss.errors import UserError
+    from strotss.errors import InputError, UserError
     from strotss.export.runtime import StyleModel, preserve_color
     from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
     from strotss.imageio import read_rgb, resize_long_side, write_image
@@ -77,10 +89,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("no inputs; give images, folders or videos, or --webcam")
     if args.batch < 1 or (args.size is not None and args.size < 8):
         raise UserError("--batch must be ≥ 1 and --size ≥ 8")
+    if not 0.0 <= args.strength <= 1.0:
+        raise UserError(f"--strength {args.strength}: must be a number from 0 (the input) to 1 (full style)")
     if args.weights is not None and len(args.weights) != len(args.style or []):
         raise UserError(f"--weights: {len(args.weights)} weight(s) for {len(args.style or [])} --style image(s); "
                         "give one per style")
     model = StyleModel(resolve_model(args.model), provider=args.provider)
+    if args.size:
+        model.check_fits(args.size, args.size, args.batch, f"--size {args.size} ({args.size}×{args.size} px at most)")
     if args.style:
         model.set_styles([read_rgb(s) for s in args.style], args.weights)
     elif model.needs_style:
@@ -106,25 +122,30 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     pairs = _plan([Path(p) for p in args.inputs], Path(args.output))
-    skipped: list[str] = []
+    skipped: list[InputError] = []
     with tqdm(total=len(pairs), unit="file", desc="stylize") as files_bar:
         for src, dst in pairs:
-            if is_video(src):
-                dst = dst if is_video(dst) else dst.with_suffix(".mp4")
-                with tqdm(desc=src.name, unit="frame", leave=False) as bar:
-                    stylize_video(src, dst, stylize, batch=args.batch, progress=bar.update,
-                                  resize=prepare if args.size else None)
-            else:
-                try:
-                    img = prepare(read_rgb(src))
-                except UserError:
-                    skipped.append(src.name)
-                    files_bar.update(1)
-                    continue
-                write_image(dst, stylize([img])[0])
+            try:
+                if is_video(src):
+                    with tqdm(desc=src.name, unit="frame", leave=False) as bar:
+                        stylize_video(src, dst, stylize, batch=args.batch, progress=bar.update,
+                                      resize=prepare if args.size else None)
+                else:
+                    write_image(dst, stylize([prepare(read_rgb(src))])[0])
+            except InputError as exc:
+                skipped.append(exc if str(src) in str(exc) else InputError(f"{src}: {exc}"))
             files_bar.update(1)
-    if skipped:
-        print(f"skipped {len(skipped)} unreadable image(s): {', '.join(skipped)}", file=sys.stderr)
-        if len(skipped) == len(pairs):
-            raise UserError("no input could be read")
+    _report_skipped(skipped, len(pairs))
     return 0
+
+
+def _report_skipped(skipped: list[Exception], total: int) -> None:
+    """Print one line per skipped input with its reason; fail when nothing could be stylized."""
+    from strotss.errors import UserError
+
+    if len(skipped) == total == 1:
+        raise skipped[0]
+    for exc in skipped:
+        print(f"skipped {exc}", file=sys.stderr)
+    if skipped and len(skipped) == total:
+        raise UserError(f"none of the {total} inputs could be stylized; see the reasons above")

@@ -9,24 +9,33 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from strotss.errors import UserError
-from strotss.imageio import read_rgb
+from strotss.imageio import UnreadableImage, decode_rgb
 
 DEFAULT_MAX_PIXELS = 4096 * 4096
 ASPECT_TOLERANCE = 0.02
 
 
 def load_upload(path: str | os.PathLike, max_pixels: int, name: str) -> np.ndarray:
-    """Read an uploaded image as H×W×3 uint8, rejecting non-images and images over max_pixels before decoding."""
+    """Read an uploaded image as H×W×3 uint8, rejecting non-images and images over max_pixels before decoding.
+
+    Messages name the upload by its file name only, never by the server's temporary path.
+    """
     p = Path(path)
+    limit = f"this page's limit of {max_pixels / 1e6:.1f} MP; downscale it first (the server's --max-pixels sets it)"
     try:
         with Image.open(p) as img:
             w, h = img.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise UserError(f"{name} ({p.name}): over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP, Pillow's safety limit, "
+                        f"and over {limit}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UserError(f"{name} ({p.name}): not an image; upload a JPEG, PNG, WebP, BMP or TIFF file") from None
     if w * h > max_pixels:
-        raise UserError(f"{name} ({p.name}): {w}×{h} px is {w * h / 1e6:.1f} MP, over this page's limit of "
-                        f"{max_pixels / 1e6:.1f} MP; downscale it first (the server's --max-pixels sets the limit)")
-    return read_rgb(p)
+        raise UserError(f"{name} ({p.name}): {w}×{h} px is {w * h / 1e6:.1f} MP, over {limit}")
+    try:
+        return decode_rgb(p)
+    except UnreadableImage as exc:
+        raise UserError(f"{name} ({p.name}): {exc}") from None
 
 
 def check_mask_fits(mask: np.ndarray, image: np.ndarray, name: str) -> None:

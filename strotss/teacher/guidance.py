@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from strotss.errors import UserError
 from strotss.imageio import read_rgb, resize_nearest
+from strotss.textfiles import read_text
 
 MIN_REGION_FRACTION = 0.002  # colours covering less than this are JPEG noise, not regions
 MERGE_DISTANCE = 60.0        # dominant colours closer than this (RGB, 0–255) are one region colour
@@ -100,7 +101,7 @@ def load_points(path: str | Path) -> np.ndarray:
     if not p.is_file():
         raise UserError(f"{p}: points file not found; give a text file with lines `cx cy sx sy`")
     rows = []
-    for n, line in enumerate(p.read_text().splitlines(), start=1):
+    for n, line in enumerate(read_text(p, "points file").splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue

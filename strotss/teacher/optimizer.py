@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from strotss.errors import UserError
 from strotss.imageio import resize_long_side
+from strotss.memory import available_bytes, check_fits
 from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
                             random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target)
 from strotss.losses.precision import Precision, resolve_precision
@@ -26,6 +27,8 @@ from strotss.teacher.guidance import RegionMasks, check_points
 from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
 
 COARSEST = 64
+OUTPUT_BYTES_PER_PIXEL = 2500  # peak memory per result pixel at the last scale (measured on CPU: ~3.3 KB with
+STYLE_BYTES_PER_PIXEL = 800    # the style's share, 512 and 1024 px runs)
 
 
 @dataclass
@@ -48,6 +51,21 @@ class StrotssConfig:
     device: str | None = None
     precision: Precision = "auto"
 
+    def __post_init__(self) -> None:
+        """Refuse numbers that would crash the run or give garbage (nan, zero, negative) before any work starts."""
+        rules = (("size", "--size", self.size >= COARSEST, f"≥ {COARSEST}"),
+                 ("alpha", "--alpha", math.isfinite(self.alpha) and self.alpha >= 0, "a number ≥ 0"),
+                 ("iters", "--iters", self.iters >= 1, "≥ 1"),
+                 ("lr", "--lr", math.isfinite(self.lr) and self.lr > 0, "a number > 0"),
+                 ("last_lr", "--last-lr", math.isfinite(self.last_lr) and self.last_lr > 0, "a number > 0"),
+                 ("n_out", "--samples", self.n_out >= 1, "≥ 1"),
+                 ("n_style", "--style-samples", self.n_style >= 1, "≥ 1"),
+                 ("init_scales", "--init-scales", self.init_scales >= 1, "≥ 1"),
+                 ("pyramid_levels", "pyramid_levels", self.pyramid_levels >= 1, "≥ 1"))
+        for name, flag, ok, rule in rules:
+            if not ok:
+                raise UserError(f"{flag} {getattr(self, name)}: must be {rule}")
+
 
 @dataclass
 class OptimizeResult:
@@ -67,12 +85,49 @@ def scale_schedule(size: int) -> list[int]:
 
 
 def resolve_device(device: str | None) -> torch.device:
-    """The requested device, or CUDA when present, else CPU."""
+    """The requested device, or CUDA when present, else CPU; UserError for a name torch does not know or lacks."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise UserError(f"--device {device}: no CUDA GPU is visible; use --device cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise UserError(f"--device {device}: unknown device; use cpu, cuda or cuda:N") from None
+    try:
+        torch.empty(0, device=dev)
+    except (RuntimeError, AssertionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise UserError(f"--device {device}: not available on this machine ({reason}); use cpu, cuda or cuda:N"
+                        ) from None
+    return dev
+
+
+def _hw_at(hw: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """Height and width of an image of size hw resized to a long side, as resize_long_side rounds them."""
+    scale = long_side / max(hw)
+    return max(1, round(hw[0] * scale)), max(1, round(hw[1] * scale))
+
+
+def check_memory(content_hw: tuple[int, int], style_hw: tuple[int, int], size: int, device: torch.device) -> None:
+    """UserError before any work when the last scale would need more memory than the device has free."""
+    ch, cw = _hw_at(content_hw, size)
+    sh, sw = _hw_at(style_hw, size)
+    need = OUTPUT_BYTES_PER_PIXEL * ch * cw + STYLE_BYTES_PER_PIXEL * sh * sw
+    free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else available_bytes()
+    largest = int(size * math.sqrt(free / need)) if free else 0
+    check_fits(need, free, f"--size {size} (a {cw}×{ch} px result)",
+               f"use --size {largest} or less" if largest >= COARSEST else "free memory or use another machine")
+
+
+def _check_thickness(img: np.ndarray, name: str, side: int, min_side: int) -> None:
+    """Reject images so thin that their short side falls below what the extractor needs at the coarsest scale."""
+    h, w = img.shape[:2]
+    short = min(_hw_at((h, w), side))
+    if short < min_side:
+        raise UserError(f"{name}: {w}×{h} px is too thin: at the coarsest scale ({side} px long side) it is {short} "
+                        f"px across, and the feature extractor needs {min_side}; crop it to at most "
+                        f"{side // min_side}:1")
 
 
 def to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -173,15 +228,18 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
     _check_image(content, names[0])
     _check_image(style, names[1])
     device = resolve_device(config.device)
+    scales = scale_schedule(config.size)
+    check_memory(content.shape[:2], style.shape[:2], config.size, device)
+    first = 0 if init is None else max(0, len(scales) - config.init_scales)
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed)
     extractor = (extractor or build_extractor(config.extractor, config.weights)).to(device)
+    for img, name in zip((content, style), names):
+        _check_thickness(img, name, scales[first], max(extractor.strides))
     if isinstance(regions, tuple):
         regions = region_masks(regions[0], regions[1], content.shape[:2], style.shape[:2])
     if points is not None:
         check_points(points, content.shape[:2], style.shape[:2], "points")
-    scales = scale_schedule(config.size)
-    first = 0 if init is None else max(0, len(scales) - config.init_scales)
     total_iters = config.iters * (len(scales) - first)
     history: list[dict] = []
     start = time.perf_counter()
