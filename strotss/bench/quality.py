@@ -49,8 +49,9 @@ class Method:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `strotss bench quality`."""
-    parser.add_argument("--model", action="append", default=[],
-                        help="bundled model name, ONNX file or .pt/.ckpt checkpoint (repeatable)")
+    parser.add_argument("--model", action="append", default=[], metavar="[LABEL=]MODEL",
+                        help="bundled model name, ONNX file or .pt/.ckpt checkpoint (repeatable; LABEL names its "
+                             "column, default the name or file stem)")
     parser.add_argument("--images", action="append", default=[], metavar="[LABEL=]DIR",
                         help="folder of another tool's outputs, matched by photo file stem (repeatable; "
                              "LABEL names its column, default the folder name)")
@@ -89,11 +90,12 @@ def _photos(args: argparse.Namespace) -> list[Path]:
 
 
 def _model_method(spec: str, size: int) -> Method:
-    """A model as a method; a per-style model only answers pairs whose painting is the one it learned."""
+    """A model ([LABEL=]MODEL) as a method; a per-style model only answers pairs of the painting it learned."""
     from strotss.student import Student
 
-    student = Student(spec)
-    label = Path(spec).stem if Path(spec).exists() else spec
+    label, _, model = spec.rpartition("=")
+    student = Student(model)
+    label = label or (Path(model).stem if Path(model).exists() else model)
 
     def make(content: np.ndarray, style: np.ndarray, photo: str, painting: str) -> np.ndarray | None:
         if student.style_name and student.style_name != painting:

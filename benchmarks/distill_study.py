@@ -1,0 +1,95 @@
+"""Does distillation from teacher outputs help the student at equal training time? (issue 9, item 7)
+
+    python benchmarks/distill_study.py --photos ../shared/data/content --n 8 --size 128 --minutes 8
+
+1. `strotss teach`: the per-image optimizer on N training photos (never the bundled, held-out ones) × the
+   painting, at --size; its wall time is reported (a one-time cost a recipe would pay).
+2. Two per-style runs of the same network on the same N photos for the same --minutes (trainer.max_time,
+   cosine schedule over that time): the STROTSS objective alone, and the objective + distill_weight × L1
+   to the teacher's outputs (`--data.teacher`, `--model.distill_weight`).
+3. `strotss bench quality` scores both on the bundled photos (held out) at --size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def strotss(*args: str, cwd: Path) -> None:
+    """Run a strotss verb in this interpreter's environment, output to the console; exit on failure."""
+    if subprocess.run([sys.executable, "-m", "strotss.cli", *args], cwd=cwd).returncode:
+        sys.exit(f"strotss {' '.join(args[:2])} failed")
+
+
+def main() -> None:
+    """Teach, train both ways, score, print the table."""
+    from strotss.assets import asset_path
+    from strotss.imageio import list_images
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--photos", type=Path, required=True, help="training photos (bundled names are left out)")
+    p.add_argument("--style", type=Path, default=asset_path("style/pnst_vg_wheat_field.jpg"))
+    p.add_argument("--n", type=int, default=8, help="photos the teacher stylizes and both runs train on")
+    p.add_argument("--size", type=int, default=128, help="teacher size, training crop and scoring size")
+    p.add_argument("--minutes", type=float, default=8.0, help="training time of each run")
+    p.add_argument("--net-size", default="tiny", choices=("tiny", "small", "base"))
+    p.add_argument("--distill-weight", type=float, default=1.0)
+    p.add_argument("--work", type=Path, default=Path("runs/distill_study"))
+    args = p.parse_args()
+
+    held_out = {q.name for q in list_images(asset_path("content"))}
+    chosen = [q for q in list_images(args.photos) if q.name not in held_out][: args.n]
+    work = args.work.resolve()
+    photos = work / "photos"
+    shutil.rmtree(work, ignore_errors=True)
+    photos.mkdir(parents=True)
+    for q in chosen:
+        shutil.copy(q, photos / q.name)
+
+    t = time.monotonic()
+    strotss("teach", "--content", str(photos), "--style", str(args.style.resolve()), "--out", str(work / "teacher"),
+            "--size", str(args.size), cwd=work)
+    teach_minutes = (time.monotonic() - t) / 60
+
+    seconds = round(args.minutes * 60)
+    common = ["train", "fit", "--config", str(REPO / "configs" / "per_style.yaml"),
+              "--trainer.accelerator", "cpu", "--trainer.precision", "32-true", "--trainer.max_steps", "-1",
+              "--trainer.max_time", time.strftime("00:%H:%M:%S", time.gmtime(seconds)),
+              "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
+              "--model.model_kwargs", json.dumps({"size": args.net_size}), "--model.warmup_steps", "20",
+              "--data.style", str(args.style.resolve()), "--data.crop", str(args.size),
+              "--data.style_size", str(args.size), "--data.batch_size", "4", "--data.num_workers", "1"]
+    runs = {"plain": ["--data.content", str(photos), "--data.val_content", "null", "--data.num_val", "0"],
+            "distill": [
+                "--data.teacher", str(work / "teacher"), "--data.num_val", "0",
+                "--model.distill_weight", str(args.distill_weight)]}
+    checkpoints = {}
+    for i, (label, extra) in enumerate(runs.items()):
+        root = work / f"run{i}"
+        strotss(*common, "--trainer.default_root_dir", str(root), *extra, cwd=work)
+        checkpoints[label] = root / "checkpoints" / "last.ckpt"
+
+    quality = ["bench", "quality", "--style", str(args.style.resolve()), "--size", str(args.size),
+               "--sheet", str(work / "quality.png"), "--json", str(work / "quality.json")]
+    for label, ckpt in checkpoints.items():
+        quality += ["--model", f"{label}={ckpt}"]
+    strotss(*quality, cwd=work)
+    scores = json.loads((work / "quality.json").read_text())
+    print(f"\nteacher: {len(chosen)} photos at {args.size} px in {teach_minutes:.1f} min")
+    what = {"plain": "objective only", "distill": f"objective + {args.distill_weight:g} × L1 to the teacher"}
+    for label in checkpoints:
+        values = [v["total"] for v in scores[label].values()]
+        print(f"{what[label]:<40} {args.minutes:g} min: held-out objective {sum(values) / len(values):.4f}")
+
+
+if __name__ == "__main__":
+    main()
