@@ -27,6 +27,8 @@ OUT = REPO / "strotss" / "pretrained"
 PARITY_MAX, PARITY_MEAN = 3, 0.25  # uint8 levels: fp16 may differ from fp32 by at most this (max / mean)
 
 GPU = "one NVIDIA H100 80GB HBM3 (lent machine), bf16-mixed, torch 2.11"
+GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after every 12-step epoch of the 96 "
+            "photos (about half of the GPU time); the committed configs validate every 500 steps instead")
 GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
           "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
@@ -45,7 +47,8 @@ def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, c
     """A per-style recipe's provenance."""
     return {"kind": "per_style", "size": "base", "painting": painting, "style": title,
             "training": {"data": PHOTOS, "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style.yaml",
-                         "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall},
+                         "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall,
+                         "note": GPU_NOTE},
             "licences": PER_STYLE_LICENCES + [f"style: {title}, public-domain artwork (strotss/assets/NOTICE)"]}
 
 
@@ -78,7 +81,7 @@ RECIPES = {
             "commands": ["strotss train fit --config configs/arbitrary.yaml --data.content <photos> --data.style "
                          "<paintings> --model.model_kwargs '{\"style_encoder\": \"vgg19\", \"code_dim\": 64, "
                          "\"size\": \"base\"}' --trainer.max_time 00:00:06:51 --trainer.max_steps -1"],
-            "steps": "769", "batch": 8, "hardware": GPU_SHARED, "wall_time": "6 min 51 s"},
+            "steps": "769", "batch": 8, "hardware": GPU_SHARED, "wall_time": "6 min 51 s", "note": GPU_NOTE},
         "licences": [
             "network weights: trained by the strotss authors; MIT like the code",
             VGG + "; its layers up to relu4_1 are the frozen style encoder inside arbitrary.style.onnx",
@@ -141,7 +144,7 @@ def package(name: str, weights: Path, magenta: Path | None) -> dict:
     styles = ([asset_path(f"style/{recipe['painting']}")] if recipe["painting"]
               else sorted(asset_path("style").glob("*.jpg")))
     quality_args = ["bench", "quality", "--model", str(OUT / f"{name}.onnx"),
-                    "--sheet", str(REPO / "docs" / f"quality_{name}.png")]
+                    "--sheet", str(REPO / "outputs" / f"quality_{name}.png")]
     for s in styles:
         quality_args += ["--style", str(s)]
     if magenta is not None:

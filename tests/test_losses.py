@@ -672,3 +672,21 @@ def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
     assert (t_fast["remd"] >= t_exact["remd"] - 1e-6).all()
     assert (t_fast["remd"] <= t_exact["remd"] + 2 ** -8).all()
     assert (g_fast - g_exact).norm() < 0.05 * g_exact.norm()
+
+
+def test_pair_scorer_scores_many_outputs_like_image_objective():
+    """PairScorer computes the pair's draws once; every output scores exactly as image_objective does, and the
+    content itself scores zero content loss while a blurred copy scores more."""
+    from strotss.losses import PairScorer, image_objective
+
+    ext = build_extractor("vgg19", "random")
+    g = torch.Generator().manual_seed(0)
+    content, style = torch.rand(1, 3, 48, 64, generator=g), torch.rand(1, 3, 40, 40, generator=g)
+    blurred = torch.nn.functional.avg_pool2d(content, 5, 1, 2, count_include_pad=False)
+    scorer = PairScorer(content, style, ext, n_out=256, n_style=300, repeats=2, seed=3)
+    for out in (content, blurred, torch.rand(1, 3, 48, 64, generator=g)):
+        assert scorer(out) == image_objective(out, content, style, ext, n_out=256, n_style=300, repeats=2, seed=3)
+    assert scorer(content)["content"] == pytest.approx(0.0, abs=1e-6)
+    assert scorer(blurred)["content"] > 1e-3
+    with pytest.raises(ValueError, match="differ in size"):
+        scorer(torch.rand(1, 3, 40, 40))

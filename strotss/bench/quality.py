@@ -157,8 +157,9 @@ def run(args: argparse.Namespace) -> int:
     from strotss.assets import asset_path
     from strotss.errors import UserError
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
-    from strotss.losses import build_extractor
-    from strotss.teacher.compare import labelled_row, score_terms, stack_rows
+    from strotss.losses import PairScorer, build_extractor
+    from strotss.teacher.compare import labelled_row, stack_rows
+    from strotss.teacher.optimizer import to_tensor
 
     if args.size < 64 or args.repeats < 1 or args.teacher_iters < 1:
         raise UserError("--size must be ≥ 64, --repeats and --teacher-iters ≥ 1")
@@ -182,11 +183,12 @@ def run(args: argparse.Namespace) -> int:
         full_style = paintings[name]
         style = resize_long_side(full_style, args.size)
         tiles, labels = [content, style], ["photo", name[:28]]
+        scorer = PairScorer(to_tensor(content, device), to_tensor(style, device), extractor, repeats=args.repeats)
         for m in methods:
             out = m.make(content, full_style, photo.stem, name)
             if out is None:
                 continue
-            terms = score_terms(out, content, style, extractor, repeats=args.repeats)
+            terms = scorer(to_tensor(out, device))
             m.scores[(photo.stem, name)] = terms
             if m.label != "photo":
                 tiles.append(out)
