@@ -74,16 +74,22 @@ def _fit(run_dir: Path, cfg: Path, *extra: str) -> dict[int, float]:
 
 @pytest.mark.slow
 def test_ddp_matches_one_process_and_resume_is_exact(tmp_path: Path) -> None:
-    """2 gloo processes × batch 2 follow the 1-process batch-4 losses; a stop + resume continues them exactly."""
+    """2 gloo processes × batch 2 follow the 1-process batch-4 losses; a stop + resume continues them exactly,
+    from an epoch's end and, under DDP, from the middle of an epoch (each rank resumes its own shard)."""
     content = make_folder(tmp_path / "c", 9)
     style = make_folder(tmp_path / "s", 1, seed=9) / "img00.jpg"
     cfg = _config(tmp_path, content, style)
     single = _fit(tmp_path / "single", cfg)
     assert sorted(single) == [0, 1, 2, 3]
-    ddp = _fit(tmp_path / "ddp", _config(tmp_path / "ddp", content, style), "--data.batch_size", "2",
-               "--trainer.devices", "2", "--trainer.strategy", "ddp")
+    ddp_args = ("--data.batch_size", "2", "--trainer.devices", "2", "--trainer.strategy", "ddp")
+    ddp = _fit(tmp_path / "ddp", _config(tmp_path / "ddp", content, style), *ddp_args)
     for step in single:
         assert ddp[step] == pytest.approx(single[step], rel=2e-3), (single, ddp)
+    cfg_ddp = _config(tmp_path / "ddp_resumed", content, style)
+    first = _fit(tmp_path / "ddp_resumed", cfg_ddp, *ddp_args, "--trainer.max_steps", "3")
+    rest = _fit(tmp_path / "ddp_resumed", cfg_ddp, *ddp_args, "--ckpt_path", "last")
+    assert sorted(first) == [0, 1, 2] and sorted(rest) == [3]
+    assert rest[3] == pytest.approx(ddp[3], rel=1e-5, abs=1e-7), (ddp, rest)
     assert len({round(v, 6) for v in single.values()}) == 4
     cfg_b = _config(tmp_path / "resumed", content, style)
     first = _fit(tmp_path / "resumed", cfg_b, "--trainer.max_epochs", "1")
