@@ -13,6 +13,7 @@ import torch
 from test_train_helpers import TINY_NET, make_folder
 from torch.utils.data import Dataset
 
+from strotss.errors import UserError
 from strotss.train import LastCheckpoint, StrotssModule, StyleData
 from strotss.train.loader import ResumableLoader
 from strotss.train.pairs import EpochSampler, StreamingPairs
@@ -146,6 +147,12 @@ def test_each_rank_resumes_its_shard_where_the_epoch_stopped(world: int) -> None
         loader.load_state_dict(state)
         assert _epoch(loader, 1) == straight[rank][2:]
         assert _epoch(loader, 2) == _epoch(_loaders(world)[rank], 2), "only the resumed epoch is shortened"
+
+
+def test_a_resume_with_another_global_batch_that_cannot_split_the_position_says_so() -> None:
+    """6 samples used by the epoch cannot be shared by 4 processes: a one-line UserError, not a wrong resume."""
+    with pytest.raises(UserError, match="global batch"):
+        _loaders(4)[0].load_state_dict({"epoch": 0, "consumed": 6})
 
 
 def test_a_resume_into_a_finished_epoch_starts_the_next_one_whole() -> None:

@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
 from torchvision.transforms import v2
 
+from strotss.errors import UserError
 from strotss.losses import grid_positions, shuffled_subset
 from strotss.train.sources import decode_image
 
@@ -153,7 +154,9 @@ class EpochSampler(DistributedSampler):
     def resume(self, epoch: int, consumed: int) -> None:
         """Start the next pass, if it is over `epoch`, after the first `consumed` samples of all ranks together."""
         if consumed % self.num_replicas:
-            raise ValueError(f"{consumed} consumed samples do not split evenly over {self.num_replicas} ranks")
+            raise UserError(f"the checkpoint's epoch had used {consumed} samples, which {self.num_replicas} "
+                            "processes cannot share; resume with the global batch (data.batch_size × devices × "
+                            "num_nodes) of the run that wrote it")
         self._resume = (epoch, consumed)
 
     @property
