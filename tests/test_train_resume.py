@@ -1,4 +1,4 @@
-"""Exact resume: a run stopped mid-epoch (or at an epoch's end) and resumed with ckpt_path continues the same batches."""
+"""Exact resume: runs stopped mid-epoch (or at an epoch's end) and resumed with ckpt_path train on the same batches."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _train(images: Path, run: Path, max_steps: int, limit: int | float, *, ckpt_
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread() -> Any:
-    """Train on one CPU thread: as fast as two on a shared 2-core machine, and the same arithmetic every run."""
+    """Train on one CPU thread: quicker than two on a busy 2-core machine, and the same arithmetic every run."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -89,7 +89,8 @@ def straight(images: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int
                          [(1.0, 4, 1, 0), (1.0, 4, 1, 1), (1.0, 4, 100, 0), (1.0, 3, 1, 0), (2, 3, 1, 0),
                           (2, 5, 100, 0), (2, 4, 100, 0)],
                          ids=["mid-epoch", "mid-epoch-1-worker", "mid-epoch-train-end-ckpt", "epoch-end",
-                              "virtual-mid-epoch", "virtual-mid-epoch-train-end-ckpt", "virtual-epoch-end-train-end-ckpt"])
+                              "virtual-mid-epoch", "virtual-mid-epoch-train-end-ckpt",
+                              "virtual-epoch-end-train-end-ckpt"])
 def test_resumed_run_trains_on_the_same_batches_to_the_same_weights(images: Path, straight: dict, tmp_path: Path,
                                                                     limit: int | float, stop: int, ckpt_every: int,
                                                                     workers: int) -> None:

@@ -23,7 +23,6 @@ class LastCheckpoint(ModelCheckpoint):
             super().on_train_end(trainer, pl_module)
 
 
-
 def as_saved_at_last_batch(checkpoint: dict[str, Any]) -> None:
     """Give a checkpoint written after a stop ended the epoch loop the loop state of one written at its last batch.
 
