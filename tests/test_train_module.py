@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import lightning.pytorch as pl
 import pytest
 import torch
 import yaml
 from test_train_helpers import REPO, TINY_NET, make_folder
 
+from strotss.train.data import StyleData
 from strotss.train.module import StrotssModule
 from strotss.train.pairs import PairDataset, SampleSpec, collate_pairs
 from strotss.train.sources import open_images
@@ -74,16 +78,22 @@ def _fit(run_dir: Path, cfg: Path, *extra: str) -> dict[int, float]:
 
 @pytest.mark.slow
 def test_ddp_matches_one_process_and_resume_is_exact(tmp_path: Path) -> None:
-    """2 gloo processes × batch 2 follow the 1-process batch-4 losses; a stop + resume continues them exactly."""
+    """2 gloo processes × batch 2 follow the 1-process batch-4 losses; a stop + resume continues them exactly,
+    from an epoch's end and, under DDP, from the middle of an epoch (each rank resumes its own shard)."""
     content = make_folder(tmp_path / "c", 9)
     style = make_folder(tmp_path / "s", 1, seed=9) / "img00.jpg"
     cfg = _config(tmp_path, content, style)
     single = _fit(tmp_path / "single", cfg)
     assert sorted(single) == [0, 1, 2, 3]
-    ddp = _fit(tmp_path / "ddp", _config(tmp_path / "ddp", content, style), "--data.batch_size", "2",
-               "--trainer.devices", "2", "--trainer.strategy", "ddp")
+    ddp_args = ("--data.batch_size", "2", "--trainer.devices", "2", "--trainer.strategy", "ddp")
+    ddp = _fit(tmp_path / "ddp", _config(tmp_path / "ddp", content, style), *ddp_args)
     for step in single:
         assert ddp[step] == pytest.approx(single[step], rel=2e-3), (single, ddp)
+    cfg_ddp = _config(tmp_path / "ddp_resumed", content, style)
+    first = _fit(tmp_path / "ddp_resumed", cfg_ddp, *ddp_args, "--trainer.max_steps", "3")
+    rest = _fit(tmp_path / "ddp_resumed", cfg_ddp, *ddp_args, "--ckpt_path", "last")
+    assert sorted(first) == [0, 1, 2] and sorted(rest) == [3]
+    assert rest[3] == pytest.approx(ddp[3], rel=1e-5, abs=1e-7), (ddp, rest)
     assert len({round(v, 6) for v in single.values()}) == 4
     cfg_b = _config(tmp_path / "resumed", content, style)
     first = _fit(tmp_path / "resumed", cfg_b, "--trainer.max_epochs", "1")
@@ -111,6 +121,34 @@ def test_configs_parse(configs: list[str], capsys) -> None:
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["model"]["model"] in ("per_style", "arbitrary")
     assert printed["trainer"]["gradient_clip_val"] == 1.0
+
+
+def test_metrics_reach_the_log_folder_while_the_run_goes(tmp_path: Path) -> None:
+    """With a shipped config, default_root_dir/lightning_logs/version_0/metrics.csv has each logged step while
+    training still runs (Lightning 2.6 saves its loggers at every log call, whatever flush_logs_every_n_steps)."""
+    from lightning.pytorch.cli import LightningCLI
+
+    rows: dict[int, int] = {}
+
+    class Probe(pl.Callback):
+        def on_train_batch_start(self, trainer: pl.Trainer, *args: Any) -> None:
+            path = Path(trainer.log_dir) / "metrics.csv"
+            rows[trainer.global_step] = len(path.read_text().splitlines()) if path.exists() else 0
+
+    cfg = yaml.safe_load((REPO / "configs" / "cpu_smoke.yaml").read_text())
+    cfg["trainer"]["callbacks"] = []
+    cfg["data"].update(crop=32, style_size=32, n_positions=64, min_size=16)
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    cli = LightningCLI(StrotssModule, StyleData, run=False, args=[
+        "--config", str(tmp_path / "cfg.yaml"), "--trainer.default_root_dir", str(tmp_path / "run"),
+        "--trainer.max_steps", "3", "--trainer.log_every_n_steps", "1",
+        "--trainer.limit_val_batches", "0", "--trainer.enable_checkpointing", "false",
+        "--trainer.enable_progress_bar", "false", "--model.extractor_weights", "random",
+        "--model.model_kwargs", json.dumps(TINY_NET)])
+    cli.trainer.callbacks.append(Probe())
+    cli.trainer.fit(cli.model, cli.datamodule)
+    assert Path(cli.trainer.log_dir) == tmp_path / "run" / "lightning_logs" / "version_0"
+    assert rows[0] == 0 and rows[1] == 2 and rows[2] == 3, rows
 
 
 @pytest.mark.slow

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import lightning.pytorch as pl
+from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.data import DataLoader
 
 from strotss.errors import UserError
+from strotss.train.loader import ResumableLoader
 from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, StreamingPairs, collate_pairs
 from strotss.train.sources import decode_image, image_column, image_names, open_images, resolve_source, without_names
 
@@ -125,20 +127,22 @@ class StyleData(pl.LightningDataModule):
         self.train_set = StreamingPairs(train, style_stream, self.spec, seed=hp.seed, rank=rank)
         self.val_set = PairDataset(val_rows, val_styles, val_spec, seed=hp.seed) if hp.num_val else None
 
-    def _loader(self, dataset: Any, **kwargs: Any) -> DataLoader:
-        """A DataLoader with this module's batch size, workers and skip-aware collate."""
+    def _loader(self, dataset: Any, loader: type[DataLoader] = DataLoader, **kwargs: Any) -> DataLoader:
+        """A DataLoader (or subclass) with this module's batch size, workers and skip-aware collate."""
         workers = self.hparams.num_workers
-        return DataLoader(dataset, batch_size=self.hparams.batch_size, num_workers=workers,
-                          collate_fn=collate_pairs, persistent_workers=workers > 0, **kwargs)
+        return loader(dataset, batch_size=self.hparams.batch_size, num_workers=workers,
+                      collate_fn=collate_pairs, persistent_workers=workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
-        """Shuffled training batches; map-style sets use the (epoch, index) DistributedSampler."""
+        """Shuffled training batches; map-style sets use the (epoch, index) sampler and resume mid-epoch exactly."""
         if isinstance(self.train_set, StreamingPairs):
+            if self.trainer is not None and self.trainer.ckpt_path is not None:
+                rank_zero_warn("streaming data cannot resume exactly: the resumed run starts the streams over")
             return self._loader(self.train_set, drop_last=True)
         rank, world = self._rank()
         sampler = EpochSampler(self.train_set, num_replicas=world, rank=rank, shuffle=True,
                                seed=self.hparams.seed, drop_last=True)
-        return self._loader(self.train_set, sampler=sampler, drop_last=True)
+        return self._loader(self.train_set, ResumableLoader, sampler=sampler, drop_last=True)
 
     def val_dataloader(self) -> DataLoader | list:
         """Held-out pairs in fixed order (Lightning shards them under DDP)."""

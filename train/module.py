@@ -16,6 +16,7 @@ from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
 from strotss.losses.precision import CHOICES, resolve_precision
 from strotss.models import create_model, load_model
+from strotss.train.checkpoints import as_saved_at_last_batch
 from strotss.train.style_bank import StyleBank
 
 TERMS = ("content", "remd", "moment", "palette")
@@ -205,7 +206,9 @@ class StrotssModule(pl.LightningModule):
         return by_time
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Add the "strotss" metadata that `strotss export` and strotss.models.load_model read."""
+        """Add the "strotss" metadata that `strotss export` and strotss.models.load_model read; a checkpoint
+        written after a stop gets the loop state of the last step, so that `--ckpt_path` resumes exactly."""
+        as_saved_at_last_batch(checkpoint)
         data = getattr(self.trainer, "datamodule", None)
         dh = getattr(data, "hparams", {})
         style = dh.get("style")

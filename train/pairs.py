@@ -7,6 +7,7 @@ Every random choice of a sample (crop, flip, style pick, positions) is a pure fu
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
 from torchvision.transforms import v2
 
+from strotss.errors import UserError
 from strotss.losses import grid_positions, shuffled_subset
 from strotss.train.sources import decode_image
 
@@ -142,11 +144,31 @@ class EpochSampler(DistributedSampler):
 
     Built explicitly for every run, one process included, so 1 and N processes with the same global
     batch draw the same samples; the epoch in the key reseeds crops and style picks every epoch.
+    A resumed run skips what its epoch had already consumed (`resume`), so it continues the same order.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._resume: tuple[int, int] | None = None
+
+    def resume(self, epoch: int, consumed: int) -> None:
+        """Start the next pass, if it is over `epoch`, after the first `consumed` samples of all ranks together."""
+        if consumed % self.num_replicas:
+            raise UserError(f"the checkpoint's epoch had used {consumed} samples, which {self.num_replicas} "
+                            "processes cannot share; resume with the global batch (data.batch_size × devices × "
+                            "num_nodes) of the run that wrote it")
+        self._resume = (epoch, consumed)
+
+    @property
+    def start(self) -> int:
+        """Samples of all ranks that the next pass skips: those a resumed epoch consumed before, else 0."""
+        return self._resume[1] if self._resume is not None and self._resume[0] == self.epoch else 0
+
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        """(epoch, index) keys of this rank's shard."""
-        return ((self.epoch, i) for i in super().__iter__())
+        """(epoch, index) keys of this rank's shard, from the resume point in the first pass after `resume`."""
+        skip = self.start // self.num_replicas
+        self._resume = None
+        return ((self.epoch, i) for i in itertools.islice(super().__iter__(), skip, None))
 
 
 class StreamingPairs(IterableDataset):
