@@ -105,10 +105,20 @@ class StrotssModule(pl.LightningModule):
 
     def objective(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean STROTSS total and terms over the batch, computed in fp32 whatever the training precision."""
+        return self.objective_of_features(batch, output, *self.loss_features(batch, output))
+
+    def loss_features(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The loss extractor's feature maps of the output (with gradient) and of the content (without)."""
         ext = self.extractor
         feats_out = ext(output)
         with torch.no_grad():
             feats_con = ext(batch["content"])
+        return feats_out, feats_con
+
+    def objective_of_features(self, batch: dict[str, Any], output: torch.Tensor, feats_out: list[torch.Tensor],
+                              feats_con: list[torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The objective from feature maps already computed (`strotss bench train` times the two parts apart)."""
+        ext = self.extractor
         with torch.autocast(self.device.type, enabled=False):
             pos = batch["positions"]
             out_hc = sample_hypercolumns(output.float(), [f.float() for f in feats_out], pos, ext.strides)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
-import time
+
+from strotss.bench.timing import device_sync, median_seconds, peak_memory_mib
 
 HELP = "time the per-image optimizer per scale against the extractor's forward+backward floor"
 
@@ -29,23 +29,8 @@ def extractor_floor(extractor, hw: tuple[int, int], device, repeats: int = 3) ->
     import torch
 
     x = torch.rand(1, 3, *hw, device=device, requires_grad=True)
-    times = []
-    for _ in range(repeats + 1):
-        t = time.perf_counter()
-        sum(f.mean() for f in extractor(x)).backward()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times[1:])
-
-
-def peak_memory_mib(device) -> float:
-    """Peak memory so far: CUDA allocator peak on GPU, process max RSS on CPU (cumulative)."""
-    import torch
-
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return median_seconds(lambda: sum(f.mean() for f in extractor(x)).backward(), repeats, warmup=1,
+                          sync=device_sync(device))
 
 
 def run(args: argparse.Namespace) -> int:
