@@ -11,11 +11,10 @@ import torch
 from lightning.pytorch.callbacks import Timer
 from torchmetrics import MeanMetric
 
-from strotss import __version__
 from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
 from strotss.losses.precision import CHOICES, resolve_precision
-from strotss.models import create_model, load_model
+from strotss.models import checkpoint_meta, create_model, load_model
 from strotss.train.style_bank import StyleBank
 
 TERMS = ("content", "remd", "moment", "palette")
@@ -216,13 +215,8 @@ class StrotssModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Add the "strotss" metadata that `strotss export` and strotss.models.load_model read."""
-        data = getattr(self.trainer, "datamodule", None)
-        dh = getattr(data, "hparams", {})
-        style = dh.get("style")
-        checkpoint["strotss"] = {
-            "model_name": self.hparams.model,
-            "model_kwargs": dict(self.hparams.model_kwargs or {}),
-            "style_name": Path(style).stem if style and self.hparams.model == "per_style" else None,
-            "train_size": dh.get("crop"),
-            "version": __version__,
-        }
+        data_hparams = getattr(getattr(self.trainer, "datamodule", None), "hparams", {})
+        style = data_hparams.get("style")
+        style_name = Path(style).stem if style and self.hparams.model == "per_style" else None
+        checkpoint["strotss"] = checkpoint_meta(self.hparams.model, self.hparams.model_kwargs, style_name,
+                                                data_hparams.get("crop"))
