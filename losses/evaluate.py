@@ -6,7 +6,8 @@ import torch
 
 from strotss.losses.features import FeatureExtractor
 from strotss.losses.hypercolumns import sample_hypercolumns
-from strotss.losses.objective import Weighting, strotss_loss, style_target
+from strotss.choices import Weighting
+from strotss.losses.objective import strotss_loss, style_target
 from strotss.losses.sampling import grid_positions, random_pixels, shuffled_subset
 
 

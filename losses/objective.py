@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import torch
 
+from strotss.choices import Weighting
 from strotss.losses.moments import Moments, moment_loss, moments
 from strotss.losses.palette import palette_loss
 from strotss.losses.remd import relaxed_emd, relaxed_emd_unit, unit
 from strotss.losses.self_similarity import self_similarity_loss_unit
-
-Weighting = Literal["code", "paper"]
-
 
 class StyleTarget(NamedTuple):
     """Style hypercolumns (B×M×C), their unit-length copies and moments, computed once per style and scale."""

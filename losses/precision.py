@@ -7,12 +7,11 @@ only form gradients (moment and self-similarity terms).
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
-Precision = Literal["auto", "fp32", "bf16"]
-CHOICES: tuple[Precision, ...] = ("auto", "fp32", "bf16")
+from strotss.choices import LossPrecision, choices
+
+CHOICES = choices(LossPrecision)
 
 
 def fast_bf16(device: torch.device) -> bool:

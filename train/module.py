@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Timer
 from torchmetrics import MeanMetric
 
+from strotss.choices import LossPrecision, ModelName, Weighting, check_choices
 from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
-from strotss.losses.precision import CHOICES, resolve_precision
+from strotss.losses.precision import resolve_precision
 from strotss.models import checkpoint_meta, create_model, load_model
 from strotss.train.style_bank import StyleBank
 
 TERMS = ("content", "remd", "moment", "palette")
+LrSchedule = Literal["constant", "cosine"]
 
 
 class StrotssModule(pl.LightningModule):
@@ -49,18 +51,15 @@ class StrotssModule(pl.LightningModule):
             "fp32" keeps them exact, "auto" picks bf16 where the hardware has fast bf16 (CUDA, AVX512-BF16).
     """
 
-    def __init__(self, model: str = "per_style", model_kwargs: dict[str, Any] | None = None,
+    def __init__(self, model: ModelName = "per_style", model_kwargs: dict[str, Any] | None = None,
                  extractor: str = "vgg19", extractor_weights: str | None = None, alpha: float = 1.0,
-                 weighting: str = "code", n_style: int = 5000, style_cache: int = 64,
+                 weighting: Weighting = "code", n_style: int = 5000, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
-                 seed: int = 0, loss_precision: str = "auto", lr_schedule: str = "constant",
+                 seed: int = 0, loss_precision: LossPrecision = "auto", lr_schedule: LrSchedule = "constant",
                  warmup_steps: int = 0, init_weights: str | None = None) -> None:
         super().__init__()
-        if lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule {lr_schedule!r}: use constant or cosine")
-        if loss_precision not in CHOICES:
-            raise ValueError(f"loss_precision {loss_precision!r}: use auto, fp32 or bf16")
         self.save_hyperparameters()
+        check_choices(StrotssModule.__init__, self.hparams)
         self.net = create_model(model, **(model_kwargs or {}))
         if init_weights is not None:
             self._load_init_weights(init_weights)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from strotss.bench.timing import device_name, device_sync, median_ms, parse_sizes
+from strotss.choices import ModelName, choices
 
 HELP = "PyTorch inference ms and FPS per network size, precision and image size (cuda when present)"
 DEFAULT_SIZES = "512,1920x1080"
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `strotss bench infer`."""
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
     parser.add_argument("--nets", nargs="+", default=["tiny", "small", "base"], help="network sizes to time")
-    parser.add_argument("--model", choices=("per_style", "arbitrary"), default="per_style")
+    parser.add_argument("--model", choices=choices(ModelName), default="per_style")
     parser.add_argument("--precisions", nargs="+", default=["fp32", "fp16", "bf16"], choices=("fp32", "fp16", "bf16"),
                         help="autocast dtypes to time (fp16/bf16 only on cuda)")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per cell; the median is reported")

@@ -6,6 +6,7 @@ import argparse
 import statistics
 
 from strotss.bench.timing import device_sync, median_seconds, peak_memory_mib
+from strotss.choices import LossPrecision, choices
 
 HELP = "time the per-image optimizer per scale against the extractor's forward+backward floor"
 
@@ -20,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "and the objective of its result (compare --precision fp32 and bf16 with it)")
     p.add_argument("--extractor", default="vgg19", help="feature extractor (default vgg19)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+    p.add_argument("--precision", choices=choices(LossPrecision), default="auto",
                    help="the optimizer's matmul precision (default auto: bf16 search/gradients where native)")
 
 

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from strotss.bench.timing import device_name, device_sync, median_seconds
+from strotss.choices import LossPrecision, ModelName, choices
 
 HELP = "training throughput and step-time shares: student vs loss extractor vs STROTSS loss"
 DESCRIPTION = """\
@@ -22,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the benchmark settings."""
     parser.add_argument("--size", type=int, default=256, help="crop side in px (default 256)")
     parser.add_argument("--batch", type=int, default=8, help="images per step (default 8)")
-    parser.add_argument("--model", choices=("per_style", "arbitrary"), default="per_style")
+    parser.add_argument("--model", choices=choices(ModelName), default="per_style")
     parser.add_argument("--net-size", choices=("tiny", "small", "base"), default="tiny",
                         help="network size (strotss.models.sizes; default tiny)")
     parser.add_argument("--extractor", default="vgg19", help="loss extractor (default vgg19)")
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-style", type=int, default=5000, help="style hypercolumns per style bank")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="autocast for student and extractor (the loss stays fp32)")
-    parser.add_argument("--loss-precision", choices=("auto", "fp32", "bf16"), default="auto",
+    parser.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto",
                         help="dtype of the loss's nearest-neighbour search and gradient-only matmuls "
                              "(default auto: bf16 where native)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,7 +22,8 @@ from strotss.imageio import resize_long_side
 from strotss.memory import available_bytes, check_fits
 from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
                             random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target)
-from strotss.losses.precision import Precision, resolve_precision
+from strotss.choices import LossPrecision, Weighting
+from strotss.losses.precision import resolve_precision
 from strotss.teacher.guidance import RegionMasks, check_points
 from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
 
@@ -40,7 +41,7 @@ class StrotssConfig:
     iters: int = 200
     lr: float = 2e-3
     last_lr: float = 1e-3
-    weighting: Literal["code", "paper"] = "code"
+    weighting: Weighting = "code"
     extractor: str = "vgg19"
     weights: str | None = None
     n_out: int = 1024
@@ -49,7 +50,7 @@ class StrotssConfig:
     init_scales: int = 1
     seed: int = 0
     device: str | None = None
-    precision: Precision = "auto"
+    precision: LossPrecision = "auto"
 
     def __post_init__(self) -> None:
         """Refuse numbers that would crash the run or give garbage (nan, zero, negative) before any work starts."""
