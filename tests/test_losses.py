@@ -611,16 +611,16 @@ def test_gram_blocks_equal_one_matmul():
         assert torch.allclose(g, x @ x.transpose(1, 2), rtol=1e-12, atol=1e-10)
 
 
-def test_precision_choice_resolves_and_rejects_unknown():
+def test_loss_precision_resolves_and_rejects_unknown():
     """fp32 → exact, bf16 → bfloat16, auto follows the hardware; anything else is refused."""
-    from strotss.losses.precision import fast_bf16, resolve_precision
+    from strotss.losses.precision import fast_bf16, loss_matmul_dtype
 
     cpu = torch.device("cpu")
-    assert resolve_precision("fp32", cpu) is None
-    assert resolve_precision("bf16", cpu) is torch.bfloat16
-    assert resolve_precision("auto", cpu) is (torch.bfloat16 if fast_bf16(cpu) else None)
+    assert loss_matmul_dtype("fp32", cpu) is None
+    assert loss_matmul_dtype("bf16", cpu) is torch.bfloat16
+    assert loss_matmul_dtype("auto", cpu) is (torch.bfloat16 if fast_bf16(cpu) else None)
     with pytest.raises(ValueError, match="auto, fp32 or bf16"):
-        resolve_precision("fp16", cpu)
+        loss_matmul_dtype("fp16", cpu)
 
 
 def test_vgg16_offline_raises_user_error_mentioning_weights(monkeypatch):
@@ -656,7 +656,7 @@ def test_shared_style_target_broadcasts_like_a_copied_batch():
     assert torch.allclose(shared, copied) and torch.allclose(g_shared, g_copied)
 
 
-def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
+def test_bf16_loss_precision_keeps_values_and_bends_gradients_only_slightly():
     """bf16 search and gradient-only matmuls: values exact except REMD (never below, ≤ one bf16 cosine rounding
     above), gradients within 5 % on random features (real ones: see the optimizer tests)."""
     torch.manual_seed(4)
@@ -664,7 +664,7 @@ def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
     c = torch.randn(2, 300, 64)
     target = style_target(torch.randn(1, 500, 64))
     exact, t_exact = strotss_loss(a, c, target)
-    fast, t_fast = strotss_loss(a, c, target, low_precision=torch.bfloat16)
+    fast, t_fast = strotss_loss(a, c, target, loss_precision="bf16")
     g_exact, = torch.autograd.grad(exact.sum(), a)
     g_fast, = torch.autograd.grad(fast.sum(), a)
     for name in ("content", "moment", "palette"):

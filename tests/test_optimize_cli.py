@@ -13,7 +13,7 @@ from strotss.cli import main
 
 CONTENT = str(asset_path("content/kodak_kodim16.jpg"))
 STYLE = str(asset_path("style/pnst_vg_wheat_field.jpg"))
-FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--samples", "256", "--style-samples", "256"]
+FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--positions", "256", "--style-samples", "256"]
 
 
 def run_cli(capsys, *argv):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -13,13 +14,19 @@ from torchmetrics import MeanMetric
 
 from strotss.choices import LossPrecision, ModelName, Weighting, check_choices
 from strotss.errors import UserError
-from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
-from strotss.losses.precision import resolve_precision
+from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
 from strotss.models import checkpoint_meta, create_model, load_model
 from strotss.train.style_bank import StyleBank
 
 TERMS = ("content", "remd", "moment", "palette")
 LrSchedule = Literal["constant", "cosine"]
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    """Holds a module outside its owner's nn.Module tree: not trained, not checkpointed, not moved by .to()."""
+
+    module: torch.nn.Module
 
 
 class StrotssModule(pl.LightningModule):
@@ -44,7 +51,7 @@ class StrotssModule(pl.LightningModule):
             model's source checkpoint or a Lightning checkpoint) with a fresh optimizer: fine-tuning, e.g. a
             GPU-trained network continued on a CPU. Resuming an interrupted run is --ckpt_path instead.
         weight_decay: AdamW weight decay.
-        val_repeats: sample draws averaged per validation image by image_objective.
+        val_repeats: sample draws averaged per validation image by score_image.
         seed: seed of the style banks' pixel draws.
         loss_precision: "bf16" runs the loss's nearest-neighbour search and gradient-only matmuls in bfloat16
             (values stay fp32; see strotss.losses.precision),
@@ -63,8 +70,7 @@ class StrotssModule(pl.LightningModule):
         self.net = create_model(model, **(model_kwargs or {}))
         if init_weights is not None:
             self._load_init_weights(init_weights)
-        # Kept out of the module tree: the frozen extractor is neither trained nor checkpointed.
-        self._frozen = (build_extractor(extractor, extractor_weights),)
+        self._loss_extractor = Unregistered(build_extractor(extractor, extractor_weights))
         self.bank = StyleBank(n_style, style_cache, seed)
         self.val_student = MeanMetric()
         self.val_teacher = MeanMetric()
@@ -85,15 +91,10 @@ class StrotssModule(pl.LightningModule):
     @property
     def extractor(self) -> FeatureExtractor:
         """The frozen loss extractor, moved to this module's device on first use."""
-        ext = self._frozen[0]
+        ext = self._loss_extractor.module
         if ext.mean.device != self.device:
             ext.to(self.device)
         return ext
-
-    @property
-    def loss_low_precision(self) -> torch.dtype | None:
-        """The dtype for the loss's gradient-only matmuls (None: exact fp32), resolved for this device."""
-        return resolve_precision(self.hparams.loss_precision, self.device)
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""
@@ -105,7 +106,8 @@ class StrotssModule(pl.LightningModule):
         """Mean STROTSS total and terms over the batch, computed in fp32 whatever the training precision."""
         return self.objective_of_features(batch, output, *self.loss_features(batch, output))
 
-    def loss_features(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def loss_features(self, batch: dict[str, Any], output: torch.Tensor
+                      ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """The loss extractor's feature maps of the output (with gradient) and of the content (without)."""
         ext = self.extractor
         feats_out = ext(output)
@@ -123,7 +125,7 @@ class StrotssModule(pl.LightningModule):
             con_hc = sample_hypercolumns(batch["content"].float(), [f.float() for f in feats_con], pos, ext.strides)
             target = self.bank.targets(batch["style_key"], batch["style"], ext)
             total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting,
-                                        low_precision=self.loss_low_precision)
+                                        loss_precision=self.hparams.loss_precision)
         return total.mean(), {k: v.mean() for k, v in terms.items()}
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, torch.Tensor] | None:
@@ -145,19 +147,19 @@ class StrotssModule(pl.LightningModule):
         return {"loss": loss, "output": output.detach()}
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        """Score student (and teacher) outputs of held-out pairs with the image objective, image by image."""
+        """Score student (and teacher) outputs of held-out pairs with score_image, image by image."""
         if "content" not in batch:
             return
         output = self(batch["content"], batch["style"]).float()
         for i in range(output.shape[0]):
             pair = (batch["content"][i:i + 1].float(), batch["style"][i:i + 1].float())
-            scores = image_objective(output[i:i + 1], *pair, self.extractor, alpha=self.hparams.alpha,
+            scores = score_image(output[i:i + 1], *pair, self.extractor, alpha=self.hparams.alpha,
                                      weighting=self.hparams.weighting, n_style=self.hparams.n_style,
                                      repeats=self.hparams.val_repeats)
             self.val_student.update(scores["total"])
             self.log_dict({f"val/{k}": scores[k] for k in TERMS}, sync_dist=True, batch_size=1)
             if "teacher" in batch:
-                teacher = image_objective(batch["teacher"][i:i + 1].float(), *pair, self.extractor,
+                teacher = score_image(batch["teacher"][i:i + 1].float(), *pair, self.extractor,
                                           alpha=self.hparams.alpha, weighting=self.hparams.weighting,
                                           n_style=self.hparams.n_style, repeats=self.hparams.val_repeats)
                 self.val_teacher.update(teacher["total"])

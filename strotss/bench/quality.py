@@ -157,8 +157,8 @@ def run(args: argparse.Namespace) -> int:
     from strotss.assets import asset_path
     from strotss.errors import UserError
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
-    from strotss.losses import build_extractor
-    from strotss.teacher.compare import labelled_row, score_terms, stack_rows
+    from strotss.losses import build_extractor, score_image
+    from strotss.teacher.compare import labelled_row, stack_rows
 
     if args.size < 64 or args.repeats < 1 or args.teacher_iters < 1:
         raise UserError("--size must be ≥ 64, --repeats and --teacher-iters ≥ 1")
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
             out = m.make(content, full_style, photo.stem, name)
             if out is None:
                 continue
-            terms = score_terms(out, content, style, extractor, repeats=args.repeats)
+            terms = score_image(out, content, style, extractor, repeats=args.repeats)
             m.scores[(photo.stem, name)] = terms
             if m.label != "photo":
                 tiles.append(out)

@@ -28,11 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="network size (strotss.models.sizes; default tiny)")
     parser.add_argument("--extractor", default="vgg19", help="loss extractor (default vgg19)")
     parser.add_argument("--positions", type=int, default=1024, help="output/content positions per image")
-    parser.add_argument("--n-style", type=int, default=5000, help="style hypercolumns per style bank")
+    parser.add_argument("--style-samples", dest="n_style", type=int, default=5000, metavar="STYLE_SAMPLES",
+                        help="style hypercolumns per style bank")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="autocast for student and extractor (the loss stays fp32)")
     parser.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto",
-                        help="dtype of the loss's nearest-neighbour search and gradient-only matmuls "
+                        help="the loss precision: dtype of its nearest-neighbour search and gradient-only matmuls "
                              "(default auto: bf16 where native)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from strotss.losses.precision import loss_matmul_dtype
     from strotss.teacher.optimizer import resolve_device
     from strotss.train.module import StrotssModule
 
@@ -127,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     step = float(mean.sum())
     print(f"train bench: {args.model} {args.net_size}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
           f"{args.positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
-          f"{module.loss_low_precision or torch.float32}, {device_name(device)}")
+          f"{loss_matmul_dtype(args.loss_precision, device) or torch.float32}, {device_name(device)}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")
     for label, t in zip(PHASES, mean.tolist()):
         print(f"{label:<16}{1e3 * t:>10.1f}{100 * t / step:>8.1f}%")

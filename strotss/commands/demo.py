@@ -44,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
-    from strotss.losses import build_extractor
+    from strotss.losses import build_extractor, score_image
     from strotss.pretrained import resolve_model
-    from strotss.teacher.compare import labelled_row, score
+    from strotss.teacher.compare import labelled_row
     from strotss.teacher.optimizer import StrotssConfig, optimize_image
     from strotss.train.cli import run_cli
 
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     style_small = resize_long_side(style, args.size)
     images = {"short run": model.stylize_images([small])[0], "wheat_field": bundled.stylize_images([small])[0],
               "teacher": read_rgb(teacher_path)}
-    scores = {k: score(v, small, style_small, extractor) for k, v in images.items()}
+    scores = {k: score_image(v, small, style_small, extractor)["total"] for k, v in images.items()}
     write_image(out / "comparison.png", labelled_row([small, style_small, *images.values()],
                                                      ["content", "style", *(f"{k} {v:.3f}" for k, v in scores.items())]))
     print("  objective (α = 1, lower is better): " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items())

@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="feature extractor: vgg19 (embedded, default), vgg16 (torchvision), timm:<model>")
     p.add_argument("--weights", default=None,
                    help="local weights file for the extractor (offline use), or `random` (untrained; tests only)")
-    p.add_argument("--samples", type=int, default=1024, help="output/content positions per step (default 1024)")
+    p.add_argument("--positions", type=int, default=1024, help="output/content positions per step (default 1024)")
     p.add_argument("--style-samples", type=int, default=5000, help="style hypercolumns per region (default 5000)")
     p.add_argument("--regions", nargs=2, metavar=("CONTENT_MASK", "STYLE_MASK"),
                    help="two colour masks; regions with the same colour are paired")
@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-scales", type=int, default=1, help="with --init: how many of the finest scales to run (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+    p.add_argument("--loss-precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="bf16 runs the nearest-neighbour search and gradient-only matmuls in bfloat16 (loss values "
                         "stay fp32); fp32 keeps every matmul exact; auto (default) picks bf16 where the hardware "
                         "has native bf16 (CUDA, AVX512-BF16, AMX)")
@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = StrotssConfig(size=args.size, alpha=args.alpha, iters=args.iters, lr=args.lr, last_lr=args.last_lr,
                            weighting=args.weighting, extractor=args.extractor, weights=args.weights,
-                           n_out=args.samples, n_style=args.style_samples, init_scales=args.init_scales,
-                           seed=args.seed, device=args.device, precision=args.precision)
+                           n_positions=args.positions, n_style=args.style_samples, init_scales=args.init_scales,
+                           seed=args.seed, device=args.device, loss_precision=args.loss_precision)
     check_image_output(args.output)
     if args.log_json:
         check_writable(args.log_json)
