@@ -16,7 +16,8 @@ from strotss.allocator import keep_freed_memory
 from strotss.assets import asset_path
 from strotss.imageio import read_rgb, resize_long_side
 from strotss.losses import build_extractor, score_image
-from strotss.teacher.optimizer import StrotssConfig, optimize_image
+from strotss.teacher.config import StrotssConfig
+from strotss.teacher.optimizer import optimize_image
 
 
 def main() -> None:

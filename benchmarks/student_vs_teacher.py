@@ -19,7 +19,8 @@ from strotss.imageio import read_rgb, resize_long_side, write_image
 from strotss.losses import build_extractor, score_image
 from strotss.models import load_model
 from strotss.teacher.compare import PairScore, labelled_row, stack_rows, student_output
-from strotss.teacher.optimizer import StrotssConfig, optimize_image
+from strotss.teacher.config import StrotssConfig
+from strotss.teacher.optimizer import optimize_image
 
 
 def main() -> None:

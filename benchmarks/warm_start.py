@@ -17,7 +17,8 @@ from strotss.choices import LossPrecision, choices
 from strotss.export.runtime import StyleModel
 from strotss.imageio import read_rgb, resize_long_side, write_image
 from strotss.losses import build_extractor
-from strotss.teacher.optimizer import StrotssConfig, optimize_image
+from strotss.teacher.config import StrotssConfig
+from strotss.teacher.optimizer import optimize_image
 
 
 def smoothed(history: list[dict], size: int, window: int = 10) -> list[tuple[float, float]]:

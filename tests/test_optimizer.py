@@ -9,8 +9,9 @@ import torch
 from strotss.assets import asset_path
 from strotss.imageio import read_rgb, resize_long_side
 from strotss.losses import build_extractor, score_image, to_tensor
+from strotss.teacher.config import StrotssConfig
 from strotss.teacher.guidance import region_masks
-from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule
+from strotss.teacher.optimizer import optimize_image, scale_schedule
 from strotss.teacher.pyramid import collapse_pyramid, laplacian_pyramid
 
 CONTENT = asset_path("content/kodak_kodim16.jpg")

@@ -11,7 +11,7 @@ import pytest
 from test_train_helpers import TINY_NET, make_folder
 
 from strotss.errors import UserError
-from strotss.teacher.optimizer import StrotssConfig
+from strotss.teacher.config import StrotssConfig
 from strotss.train import StrotssModule, StyleData
 from strotss.train.sources import open_images
 from strotss.train.teach import list_pairs, run_teacher, shard

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from strotss.imageio import read_rgb, resize_long_side
     from strotss.losses import build_extractor, score_image
     from strotss.losses.precision import loss_matmul_dtype
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image, resolve_device
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image, resolve_device
 
     if args.iters < 3:
         raise UserError(f"--iters {args.iters}: at least 3 (the first iteration warms up, the rest are timed)")

@@ -23,10 +23,13 @@ STYLE = "style/pnst_vg_wheat_field.jpg"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Flags of the demo."""
+    from strotss.teacher.config import StrotssConfig
+
     p.add_argument("-o", "--out", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--size", type=int, default=256, help="teacher and comparison long side (default 256)")
     p.add_argument("--train-minutes", type=float, default=5.0, help="training time budget (default 5)")
-    p.add_argument("--iters", type=int, default=200, help="teacher iterations per scale (default 200)")
+    p.add_argument("--iters", type=int, default=StrotssConfig.iters,
+                   help="teacher iterations per scale (default %(default)s)")
 
 
 def _step(n: int, text: str) -> None:
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from strotss.losses import build_extractor, score_image
     from strotss.pretrained import resolve_model
     from strotss.teacher.compare import labelled_row
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image
     from strotss.train.cli import run_cli
 
     if not args.train_minutes > 0:

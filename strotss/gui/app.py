@@ -14,6 +14,7 @@ from strotss.gui.jobs import JobCancelled, RefineJob, run_refine
 from strotss.gui.masks import PALETTE, brush_colours, check_pairs, layers_to_mask, snap_mask, tint
 from strotss.gui.points import add_click, as_array, format_pairs
 from strotss.student import Student
+from strotss.teacher.config import COARSEST, StrotssConfig
 
 ASSETS = Path(str(asset_path("content"))).parent
 INTRO = """# strotss — guided region edits
@@ -169,10 +170,11 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
             views[side].select(on_click(side), [pairs, pending], [pairs, pending, pair_list, message])
         clear.click(lambda: ([], None, format_pairs([]), "point pairs cleared"), None, [pairs, pending, pair_list, message])
         with gr.Row():
-            alpha = gr.Slider(0.05, 4.0, value=1.0, step=0.05, label="Content weight α (higher keeps more content)")
-            size = gr.Slider(64, 1024, value=256, step=32, label="Output long side (px)", elem_id="size")
+            alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05,
+                              label="Content weight α (higher keeps more content)")
+            size = gr.Slider(COARSEST, 1024, value=256, step=32, label="Output long side (px)", elem_id="size")
             iters = gr.Slider(5, 500, value=100, step=5, label="Iterations per scale", elem_id="iters")
-            seed = gr.Number(0, precision=0, label="Seed")
+            seed = gr.Number(StrotssConfig.seed, precision=0, label="Seed")
         with gr.Row():
             preview_btn = gr.Button("Preview", interactive=student is not None, elem_id="preview")
             refine_btn = gr.Button("Refine", variant="primary", elem_id="refine")

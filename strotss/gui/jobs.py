@@ -95,7 +95,8 @@ def run_refine(job: RefineJob, stop: threading.Event, every: int = 5) -> Iterato
 
     Setting `stop` (Cancel) or closing the generator makes the optimizer's callback raise JobCancelled.
     """
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image, scale_schedule
 
     paths = save_inputs(job)
     output = job.folder / "result.png"

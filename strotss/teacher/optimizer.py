@@ -23,49 +23,12 @@ from strotss.memory import available_bytes, check_fits
 from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
                             random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target,
                             to_tensor)
-from strotss.choices import LossPrecision, Weighting
+from strotss.teacher.config import COARSEST, StrotssConfig
 from strotss.teacher.guidance import RegionMasks, check_points
 from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
 
-COARSEST = 64
 OUTPUT_BYTES_PER_PIXEL = 2500  # peak memory per result pixel at the last scale (measured on CPU: ~3.3 KB with
 STYLE_BYTES_PER_PIXEL = 800    # the style's share, 512 and 1024 px runs)
-
-
-@dataclass
-class StrotssConfig:
-    """Every knob of the per-image optimizer, with the method note's defaults."""
-
-    size: int = 512
-    alpha: float = 1.0
-    iters: int = 200
-    lr: float = 2e-3
-    last_lr: float = 1e-3
-    weighting: Weighting = "code"
-    extractor: str = "vgg19"
-    weights: str | None = None
-    n_positions: int = 1024
-    n_style: int = 5000
-    pyramid_levels: int = 5
-    init_scales: int = 1
-    seed: int = 0
-    device: str | None = None
-    loss_precision: LossPrecision = "auto"
-
-    def __post_init__(self) -> None:
-        """Refuse numbers that would crash the run or give garbage (nan, zero, negative) before any work starts."""
-        rules = (("size", "--size", self.size >= COARSEST, f"≥ {COARSEST}"),
-                 ("alpha", "--alpha", math.isfinite(self.alpha) and self.alpha >= 0, "a number ≥ 0"),
-                 ("iters", "--iters", self.iters >= 1, "≥ 1"),
-                 ("lr", "--lr", math.isfinite(self.lr) and self.lr > 0, "a number > 0"),
-                 ("last_lr", "--last-lr", math.isfinite(self.last_lr) and self.last_lr > 0, "a number > 0"),
-                 ("n_positions", "--positions", self.n_positions >= 1, "≥ 1"),
-                 ("n_style", "--style-samples", self.n_style >= 1, "≥ 1"),
-                 ("init_scales", "--init-scales", self.init_scales >= 1, "≥ 1"),
-                 ("pyramid_levels", "pyramid_levels", self.pyramid_levels >= 1, "≥ 1"))
-        for name, flag, ok, rule in rules:
-            if not ok:
-                raise UserError(f"{flag} {getattr(self, name)}: must be {rule}")
 
 
 @dataclass
