@@ -11,7 +11,7 @@ from strotss.imageio import read_rgb, resize_long_side
 from strotss.losses import build_extractor, score_image, to_tensor
 from strotss.teacher.config import StrotssConfig
 from strotss.teacher.guidance import region_masks
-from strotss.teacher.optimizer import optimize_image, scale_schedule
+from strotss.teacher.optimizer import optimize_image
 from strotss.teacher.pyramid import collapse_pyramid, laplacian_pyramid
 
 CONTENT = asset_path("content/kodak_kodim16.jpg")
@@ -32,9 +32,10 @@ def test_pyramid_round_trip_is_exact():
 
 
 def test_scale_schedule_doubles_from_64():
-    assert scale_schedule(512) == [64, 128, 256, 512]
-    assert scale_schedule(256) == [64, 128, 256]
-    assert scale_schedule(384) == [96, 192, 384]
+    assert StrotssConfig(size=512).scales == [64, 128, 256, 512]
+    assert StrotssConfig(size=256).scales == [64, 128, 256]
+    assert StrotssConfig(size=384).scales == [96, 192, 384]
+    assert StrotssConfig(size=512, iters=10, init_scales=2).total_iters(warm_start=True) == 20
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from strotss.assets import asset_path
 from strotss.errors import UserError
 from strotss.gui.inputs import DEFAULT_MAX_PIXELS, check_mask_fits, load_upload
 from strotss.gui.jobs import JobCancelled, RefineJob, run_refine
-from strotss.gui.masks import PALETTE, brush_colours, check_pairs, layers_to_mask, snap_mask, tint
+from strotss.gui.masks import PALETTE, brush_colours, layers_to_mask, snap_mask, tint
 from strotss.gui.points import add_click, as_array, format_pairs
 from strotss.student import Student
 from strotss.teacher.config import COARSEST, StrotssConfig
@@ -112,8 +112,7 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
             cmask = layers_to_mask((content_edit or {}).get("layers"), content.shape[:2], content_base)
             smask = layers_to_mask((style_edit or {}).get("layers"), style.shape[:2], style_base)
             job = RefineJob(Path(tempfile.mkdtemp(prefix="edit-", dir=root)), content, style, int(size), float(alpha),
-                            int(seed), int(iters), (cmask, smask) if check_pairs(cmask, smask) else None,
-                            as_array(pairs), init, weights)
+                            int(seed), int(iters), (cmask, smask), as_array(pairs), init, weights)
             for p in run_refine(job, stop, every):
                 plot = pd.DataFrame({"iteration": np.arange(1, len(p.losses) + 1), "loss": p.losses})
                 note = f"iteration {p.step}/{p.total} · loss {p.losses[-1]:.4f}" if p.losses else "starting"

@@ -1,4 +1,4 @@
-"""The per-image optimizer's settings, declared once: defaults, help lines and checks.
+"""The per-image optimizer's settings, declared once: defaults, help lines, checks and the size schedule.
 
 The optimizer, the verbs that expose its flags (`strotss optimize`, `strotss teach`) and the GUI all read
 them from here. Torch-free, so the verbs' --help stays fast.
@@ -58,3 +58,16 @@ class StrotssConfig:
         for name, ok, rule in rules:
             if not ok:
                 raise UserError(f"{flag_of(StrotssConfig, name)} {getattr(self, name)}: must be {rule}")
+
+    @property
+    def scales(self) -> list[int]:
+        """Long sides of the coarse-to-fine scales: size, size/2, … down to no less than COARSEST, coarsest first."""
+        return [self.size // 2 ** k for k in range(int(math.log2(self.size / COARSEST)), -1, -1)]
+
+    def first_scale(self, warm_start: bool) -> int:
+        """Index in `scales` of the first scale that runs: 0, or with a warm start the last `init_scales`."""
+        return max(0, len(self.scales) - self.init_scales) if warm_start else 0
+
+    def total_iters(self, warm_start: bool) -> int:
+        """Iterations of a whole run, for progress bars."""
+        return self.iters * (len(self.scales) - self.first_scale(warm_start))

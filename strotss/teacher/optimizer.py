@@ -41,13 +41,6 @@ class OptimizeResult:
     config: dict = field(default_factory=dict)
 
 
-def scale_schedule(size: int) -> list[int]:
-    """Long sides of the coarse-to-fine scales: size, size/2, … down to no less than 64, coarsest first."""
-    if size < COARSEST:
-        raise UserError(f"--size {size} is below the coarsest scale ({COARSEST} px); use --size {COARSEST} or more")
-    return [size // 2 ** k for k in range(int(math.log2(size / COARSEST)), -1, -1)]
-
-
 def resolve_device(device: str | None) -> torch.device:
     """The requested device, or CUDA when present, else CPU; UserError for a name torch does not know or lacks."""
     if device is None:
@@ -186,9 +179,9 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
     _check_image(content, names[0])
     _check_image(style, names[1])
     device = resolve_device(config.device)
-    scales = scale_schedule(config.size)
+    scales = config.scales
     check_memory(content.shape[:2], style.shape[:2], config.size, device)
-    first = 0 if init is None else max(0, len(scales) - config.init_scales)
+    first = config.first_scale(warm_start=init is not None)
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed)
     extractor = (extractor or build_extractor(config.extractor, config.weights)).to(device)
@@ -198,11 +191,10 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
         regions = region_masks(regions[0], regions[1], content.shape[:2], style.shape[:2])
     if points is not None:
         check_points(points, content.shape[:2], style.shape[:2], "points")
-    total_iters = config.iters * (len(scales) - first)
     history: list[dict] = []
     start = time.perf_counter()
     x = None
-    bar = tqdm(total=total_iters, disable=not progress, unit="it", dynamic_ncols=True)
+    bar = tqdm(total=config.total_iters(warm_start=init is not None), disable=not progress, unit="it", dynamic_ncols=True)
     try:
         for k in range(first, len(scales)):
             side, last = scales[k], k == len(scales) - 1
