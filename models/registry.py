@@ -35,7 +35,7 @@ def model_name(model: nn.Module) -> str:
     for name, cls in MODELS.items():
         if isinstance(model, cls):
             return name
-    raise UserError(f"{type(model).__name__} is not a registered strotss network")
+    raise TypeError(f"{type(model).__name__} is not a registered strotss network")
 
 
 def checkpoint_meta(model_name: str, model_kwargs: dict[str, Any] | None, style_name: str | None = None,

@@ -205,8 +205,8 @@ class StrotssModule(pl.LightningModule):
             return lambda step: (step - warmup) / max(1, total - warmup)
         timer = next((c for c in getattr(self.trainer, "callbacks", []) if isinstance(c, Timer)), None)
         if timer is None:
-            raise ValueError("lr_schedule: cosine decays to 0 at trainer.max_steps or at the end of trainer.max_time; "
-                             "set one of them")
+            raise UserError("lr_schedule: cosine decays to 0 at trainer.max_steps or at the end of trainer.max_time; "
+                            "set one of them")
 
         def by_time(step: int) -> float:
             elapsed = timer.time_elapsed()
