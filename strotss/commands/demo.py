@@ -80,9 +80,10 @@ def run(args: argparse.Namespace) -> int:
     previous = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
     if previous:
         cli_args += ["--ckpt_path", str(previous[-1])]
-    run_cli(cli_args)
+    trainer = run_cli(cli_args).trainer
     checkpoint = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
-    print(f"  checkpoint {checkpoint}")
+    print(f"  trained to step {trainer.global_step}; checkpoint {checkpoint}")
+    print(f"  metrics, image grids and Lightning's own messages (console.log) in {trainer.log_dir}")
 
     _step(3, "export: ONNX")
     onnx_path = export_onnx(checkpoint, out / "wheat_field.onnx")[0]
