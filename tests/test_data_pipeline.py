@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from test_train_helpers import TINY_NET, make_folder
+from train_helpers import TINY_NET, make_folder
 
 from strotss.errors import UserError
 from strotss.train import StrotssModule, StyleData

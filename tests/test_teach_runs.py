@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import pytest
-from test_train_helpers import TINY_NET, make_folder
+from train_helpers import TINY_NET, make_folder
 
 from strotss.errors import UserError
 from strotss.teacher.config import StrotssConfig

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_train_helpers import REPO, TINY_NET, make_folder
+from train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.train.module import StrotssModule
 from strotss.train.pairs import PairDataset, SampleSpec, collate_pairs

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_train_helpers import REPO, TINY_NET, make_folder
+from train_helpers import REPO, TINY_NET, make_folder
 
 CHECKPOINT = {"class_path": "lightning.pytorch.callbacks.ModelCheckpoint", "init_args": {"save_last": True}}
 
