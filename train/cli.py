@@ -67,8 +67,8 @@ def run_cli(args: Sequence[str]) -> StrotssCLI:
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")  # strotss hands its argv on purpose
         cli = StrotssCLI(StrotssModule, StyleData, args=list(args), seed_everything_default=0,
                          save_config_kwargs={"overwrite": True})
-    if cli.trainer.is_global_zero:
-        write_held(held, cli.trainer.log_dir or cli.trainer.default_root_dir)
+    if cli.trainer.is_global_zero:  # the logger's folder, as Trainer.log_dir (a collective under DDP) would say
+        write_held(held, getattr(cli.trainer.logger, "log_dir", None) or cli.trainer.default_root_dir)
     return cli
 
 
