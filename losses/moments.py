@@ -29,7 +29,8 @@ def moments(x: torch.Tensor) -> Moments:
     return Moments(mean, gram(xc.transpose(1, 2)) / x.shape[1])
 
 
-def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, loss_precision: LossPrecision = "fp32") -> torch.Tensor:
+def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, loss_precision: LossPrecision = "fp32"
+                ) -> torch.Tensor:
     """mean|μ_a − μ_t| + mean|Σ_a − Σ_t| → B; target is samples (B×M×C) or precomputed Moments (constant).
 
     loss_precision (see strotss.losses.precision) sets the dtype of the gradient's matmul; the value stays exact.
