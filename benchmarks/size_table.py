@@ -27,7 +27,8 @@ def main() -> None:
     """Export, time, score and print the table."""
     import numpy as np
 
-    from strotss.export.bench import _stl_rows, time_call
+    from strotss.bench.onnx import _stl_rows
+    from strotss.bench.timing import median_ms
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
     from strotss.models import load_model
@@ -48,7 +49,7 @@ def main() -> None:
             ms = []
             for w, h in SIZES:
                 x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-                ms.append(time_call(lambda: model(x), args.repeats, 2))
+                ms.append(median_ms(lambda: model(x), args.repeats, 2))
             rows.append([label, params, *ms, str(onnx_path), meta.get("style_name")])
             print(f"{label}: {params:,} parameters, {ms[0]:.1f} ms at 512², {ms[1]:.1f} ms at 1920×1080", flush=True)
         stl = None

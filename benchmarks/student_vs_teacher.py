@@ -16,10 +16,11 @@ import time
 from strotss.allocator import keep_freed_memory
 from strotss.assets import asset_path
 from strotss.imageio import read_rgb, resize_long_side, write_image
-from strotss.losses import build_extractor
+from strotss.losses import build_extractor, score_image
 from strotss.models import load_model
-from strotss.teacher.compare import PairScore, labelled_row, score_terms, stack_rows, student_output
-from strotss.teacher.optimizer import StrotssConfig, optimize_image
+from strotss.teacher.compare import PairScore, labelled_row, stack_rows, student_output
+from strotss.teacher.config import StrotssConfig
+from strotss.teacher.optimizer import optimize_image
 
 
 def main() -> None:
@@ -46,7 +47,7 @@ def main() -> None:
         student = student_output(model, content)
         t_student = time.perf_counter() - t
         teacher = optimize_image(content, style, StrotssConfig(size=args.size, iters=args.iters), extractor=extractor)
-        terms = {who: score_terms(img, content, style_small, extractor)
+        terms = {who: score_image(img, content, style_small, extractor)
                  for who, img in (("student", student), ("content", content), ("teacher", teacher.image))}
         s = PairScore(name, terms["student"]["total"], terms["teacher"]["total"])
         scores.append(s)

@@ -13,11 +13,12 @@ import argparse
 import statistics
 
 from strotss.assets import asset_path
+from strotss.choices import LossPrecision, choices
 from strotss.export.runtime import StyleModel
 from strotss.imageio import read_rgb, resize_long_side, write_image
 from strotss.losses import build_extractor
-from strotss.losses.precision import CHOICES
-from strotss.teacher.optimizer import StrotssConfig, optimize_image
+from strotss.teacher.config import StrotssConfig
+from strotss.teacher.optimizer import optimize_image
 
 
 def smoothed(history: list[dict], size: int, window: int = 10) -> list[tuple[float, float]]:
@@ -38,14 +39,14 @@ def main() -> None:
     p.add_argument("--warm-iters", type=int, default=200, help="iterations of each warm-started run (one scale)")
     p.add_argument("--warm-lr", type=float, nargs="+", default=[2e-3],
                    help="learning rate(s) of the warm-started runs (default 2e-3, what --init uses); one run each")
-    p.add_argument("--precision", choices=CHOICES, default="auto", help="of both runs")
+    p.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto", help="of both runs")
     p.add_argument("--out", help="folder for the result images")
     args = p.parse_args()
 
     content, style = read_rgb(args.content), read_rgb(args.style)
     extractor = build_extractor("vgg19")
     scratch = optimize_image(content, style, StrotssConfig(size=args.size, iters=args.iters,
-                                                           precision=args.precision), extractor=extractor)
+                                                           loss_precision=args.loss_precision), extractor=extractor)
     target = smoothed(scratch.history, args.size)[-1][1]
 
     student = StyleModel(args.model)
@@ -56,7 +57,7 @@ def main() -> None:
         write_image(f"{args.out}/scratch.png", scratch.image)
         write_image(f"{args.out}/preview.png", preview)
     for lr in args.warm_lr:
-        config = StrotssConfig(size=args.size, iters=args.warm_iters, lr=lr, precision=args.precision)
+        config = StrotssConfig(size=args.size, iters=args.warm_iters, lr=lr, loss_precision=args.loss_precision)
         warm = optimize_image(content, style, config, init=preview, extractor=extractor)
         curve = smoothed(warm.history, args.size)
         reached = next((t for t, v in curve if v <= target), None)

@@ -16,7 +16,7 @@ import torch.nn as nn
 
 from strotss import __version__
 from strotss.errors import UserError
-from strotss.export import metadata as md
+from strotss.export import metadata
 from strotss.export.fp16 import to_fp16, to_fp16_weights
 from strotss.imageio import atomic_output, check_writable, read_rgb, resize_long_side
 from strotss.models import ArbitraryStyleNet
@@ -131,7 +131,7 @@ def _finish(model: onnx.ModelProto, path: Path, props: dict[str, Any], *, fp16: 
     del model.metadata_props[:]
     for key, value in props.items():
         entry = model.metadata_props.add()
-        entry.key, entry.value = md.PREFIX + key, "" if value is None else str(value)
+        entry.key, entry.value = metadata.PREFIX + key, "" if value is None else str(value)
     model.producer_name, model.producer_version = "strotss", __version__
     onnx.checker.check_model(model)
     buf = io.BytesIO()
@@ -144,8 +144,8 @@ def _finish(model: onnx.ModelProto, path: Path, props: dict[str, Any], *, fp16: 
 def _style_tensor(style_image: str | os.PathLike) -> torch.Tensor:
     """Read a style image, downscale its long side to the encoder's size, return 1×3×H×W in [0, 1]."""
     rgb = read_rgb(style_image)
-    if max(rgb.shape[:2]) > md.STYLE_LONG_SIDE:
-        rgb = resize_long_side(rgb, md.STYLE_LONG_SIDE)
+    if max(rgb.shape[:2]) > metadata.STYLE_LONG_SIDE:
+        rgb = resize_long_side(rgb, metadata.STYLE_LONG_SIDE)
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255.0
 
 
@@ -168,30 +168,31 @@ def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp1
     if style_image is not None and not is_arbitrary:
         raise UserError(f"{checkpoint}: --style needs an arbitrary-style checkpoint; this one is per-style")
     props = {"stride": net.stride, "train_size": meta.get("train_size"), "style_name": meta.get("style_name"),
-             "normalization": md.NORMALIZATION, "version": meta.get("version", __version__),
+             "normalization": metadata.NORMALIZATION, "version": meta.get("version", __version__),
              "exporter_version": __version__, "model_name": meta.get("model_name")}
     image = torch.rand(1, 3, 64, 64)
     image_axes = {0: "batch", 2: "height", 3: "width"}
     finish = {"fp16": fp16, "simplify": simplify}
     with torch.no_grad():
         if not is_arbitrary:
-            graph = _to_onnx(_PerStyleGraph(net), (image,), [md.INPUT_IMAGE], [md.OUTPUT_IMAGE],
+            graph = _to_onnx(_PerStyleGraph(net), (image,), [metadata.INPUT_IMAGE], [metadata.OUTPUT_IMAGE],
                              _dims(image_axes), opset)
-            return [_finish(graph, out, {**props, "kind": md.KIND_PER_STYLE}, **finish)]
+            return [_finish(graph, out, {**props, "kind": metadata.KIND_PER_STYLE}, **finish)]
         if style_image is not None:
             code = net.encode_style(_style_tensor(style_image))
-            graph = _to_onnx(_BakedGraph(net, code), (image,), [md.INPUT_IMAGE], [md.OUTPUT_IMAGE],
+            graph = _to_onnx(_BakedGraph(net, code), (image,), [metadata.INPUT_IMAGE], [metadata.OUTPUT_IMAGE],
                              _dims(image_axes), opset)
-            baked = {**props, "kind": md.KIND_PER_STYLE, "style_name": Path(style_image).name}
+            baked = {**props, "kind": metadata.KIND_PER_STYLE, "style_name": Path(style_image).name}
             return [_finish(graph, out, baked, **finish)]
         code_dim = net.to_mods.in_features
-        style_out = Path(md.style_graph_path(str(out)))
+        style_out = Path(metadata.style_graph_path(str(out)))
         stylizer = _to_onnx(_StylizerGraph(net), (image.expand(2, -1, -1, -1), torch.zeros(2, code_dim)),
-                            [md.INPUT_IMAGE, md.INPUT_CODE], [md.OUTPUT_IMAGE],
+                            [metadata.INPUT_IMAGE, metadata.INPUT_CODE], [metadata.OUTPUT_IMAGE],
                             _dims(image_axes, {0: "batch"}), opset)
-        encoder = _to_onnx(_StyleEncoderGraph(net), (torch.rand(1, 3, 64, 64),), [md.INPUT_STYLE],
-                           [md.OUTPUT_CODE], _dims(image_axes), opset)
-        arb = {**props, "code_dim": code_dim, "style_size": md.STYLE_LONG_SIDE}
-        return [_finish(stylizer, out, {**arb, "kind": md.KIND_STYLIZER, "style_graph": style_out.name}, **finish),
-                _finish(encoder, style_out, {**arb, "kind": md.KIND_STYLE_ENCODER}, fp16=False, simplify=simplify,
-                        fp16_weights=fp16)]
+        encoder = _to_onnx(_StyleEncoderGraph(net), (torch.rand(1, 3, 64, 64),), [metadata.INPUT_STYLE],
+                           [metadata.OUTPUT_CODE], _dims(image_axes), opset)
+        arb = {**props, "code_dim": code_dim, "style_size": metadata.STYLE_LONG_SIDE}
+        stylizer_props = {**arb, "kind": metadata.KIND_STYLIZER, "style_graph": style_out.name}
+        return [_finish(stylizer, out, stylizer_props, **finish),
+                _finish(encoder, style_out, {**arb, "kind": metadata.KIND_STYLE_ENCODER}, fp16=False,
+                        simplify=simplify, fp16_weights=fp16)]

@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime as ort
 
 from strotss.errors import InputError, UserError
-from strotss.export import metadata as md
+from strotss.export import metadata
 from strotss.imageio import resize_long_side
 from strotss.memory import available_bytes, check_fits
 
@@ -56,9 +56,9 @@ def open_session(path: str | os.PathLike, provider: str | None = None,
     except Exception as exc:  # onnxruntime raises its own pybind types (InvalidProtobuf, Fail, ...)
         reason = str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
         raise UserError(f"{p}: not a loadable ONNX model ({reason}); pass a file made by `strotss export`") from None
-    meta = {k[len(md.PREFIX):]: v for k, v in session.get_modelmeta().custom_metadata_map.items()
-            if k.startswith(md.PREFIX)}
-    if meta.get("kind") not in md.KINDS:
+    meta = {k[len(metadata.PREFIX):]: v for k, v in session.get_modelmeta().custom_metadata_map.items()
+            if k.startswith(metadata.PREFIX)}
+    if meta.get("kind") not in metadata.KINDS:
         raise UserError(f"{p}: ONNX model without strotss metadata; pass a file made by `strotss export`")
     return session, meta
 
@@ -134,7 +134,7 @@ class StyleModel:
     def __init__(self, path: str | os.PathLike, provider: str | None = None, threads: int | None = None) -> None:
         self.graph = _Graph(path, provider, threads)
         self.meta = self.graph.meta
-        if self.meta["kind"] == md.KIND_STYLE_ENCODER:
+        if self.meta["kind"] == metadata.KIND_STYLE_ENCODER:
             raise UserError(f"{path}: this is the style-encoder half; pass the stylizer "
                             f"{Path(path).name.replace('.style.onnx', '.onnx')} instead")
         self.kind = self.meta["kind"]
@@ -146,7 +146,7 @@ class StyleModel:
     @property
     def needs_style(self) -> bool:
         """True for arbitrary-style stylizers, which need a style code before stylizing."""
-        return self.kind == md.KIND_STYLIZER
+        return self.kind == metadata.KIND_STYLIZER
 
     def encode_style(self, style_rgb: np.ndarray, long_side: int | None = None) -> np.ndarray:
         """Encode an H×W×3 uint8 style image (long side scaled down to the trained size) into a 1×D code."""
@@ -154,15 +154,15 @@ class StyleModel:
             raise UserError(f"{self.graph.path}: per-style model; --style only works with arbitrary-style models")
         if self._style is None:
             style_path = self.graph.path.with_name(self.meta.get("style_graph") or
-                                                   md.style_graph_path(self.graph.path.name))
+                                                   metadata.style_graph_path(self.graph.path.name))
             if not style_path.is_file():
                 raise UserError(f"{style_path}: style-encoder graph missing; keep it beside {self.graph.path.name} "
                                 "(strotss export writes both)")
             self._style = _Graph(style_path, self.provider, self.threads)
-        side = long_side or int(self.meta.get("style_size") or md.STYLE_LONG_SIDE)
+        side = long_side or int(self.meta.get("style_size") or metadata.STYLE_LONG_SIDE)
         if max(style_rgb.shape[:2]) > side:
             style_rgb = resize_long_side(style_rgb, side)
-        return self._style.run({md.INPUT_STYLE: image_to_batch(style_rgb)})
+        return self._style.run({metadata.INPUT_STYLE: image_to_batch(style_rgb)})
 
     def set_style(self, style_rgb: np.ndarray) -> None:
         """Encode a style image once and use its code for every following call."""
@@ -184,12 +184,12 @@ class StyleModel:
         """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space."""
         h, w = batch.shape[-2:]
         self.check_fits(h, w, batch.shape[0], f"a {w}×{h} px image", InputError)
-        feeds = {md.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
+        feeds = {metadata.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
         if self.needs_style:
             code = self.code if code is None else code
             if code is None:
                 raise UserError(f"{self.graph.path}: arbitrary-style model; give a style image with --style IMAGE")
-            feeds[md.INPUT_CODE] = np.broadcast_to(code, (batch.shape[0], code.shape[-1]))
+            feeds[metadata.INPUT_CODE] = np.broadcast_to(code, (batch.shape[0], code.shape[-1]))
         out = self.graph.run(feeds)[..., :h, :w]
         return out if strength == 1.0 else batch + np.float32(strength) * (out - batch)
 

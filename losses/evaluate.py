@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from strotss.choices import Weighting
 from strotss.losses.features import FeatureExtractor
 from strotss.losses.hypercolumns import sample_hypercolumns
-from strotss.losses.objective import Weighting, strotss_loss, style_target
+from strotss.losses.objective import strotss_loss, style_target
 from strotss.losses.sampling import grid_positions, random_pixels, shuffled_subset
+
+Image = torch.Tensor | np.ndarray
+
+
+def to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
+    """H×W×3 uint8/float image → 1×3×H×W float32 in [0, 1] on device."""
+    t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
+    return (t / 255.0 if img.dtype == np.uint8 else t).to(device)
 
 
 class PairScorer:
     """Scores any number of outputs of one (content, style) pair with the STROTSS objective over seeded draws.
 
     The content and style features and the per-draw style targets and positions are computed once, so
-    comparing several methods on a pair costs one extractor pass per output. `image_objective` is the
-    one-output form; both give identical numbers for the same seed.
+    comparing several methods on a pair costs one extractor pass per output. `score_image` is the
+    one-output form; both give identical numbers for the same seed. Images are 1×3×H×W tensors in [0, 1]
+    or H×W×3 arrays (uint8, or float in [0, 1]), moved to the extractor's device.
     """
 
     @torch.no_grad()
-    def __init__(self, content: torch.Tensor, style: torch.Tensor, extractor: FeatureExtractor, *,
-                 alpha: float = 1.0, weighting: Weighting = "code", n_out: int = 1024, n_style: int = 5000,
-                 repeats: int = 4, seed: int = 0) -> None:
+    def __init__(self, content: Image, style: Image, extractor: FeatureExtractor, *, alpha: float = 1.0,
+                 weighting: Weighting = "code", n_positions: int = 1024, n_style: int = 5000, repeats: int = 4,
+                 seed: int = 0) -> None:
         self.extractor, self.alpha, self.weighting = extractor, alpha, weighting
+        content, style = (self._tensor(x) for x in (content, style))
         self.hw = tuple(content.shape[-2:])
         g = torch.Generator().manual_seed(seed)
         f_con, f_sty = extractor(content), extractor(style)
@@ -30,12 +42,17 @@ class PairScorer:
         for _ in range(repeats):
             sp = random_pixels(style.shape[-2], style.shape[-1], n_style, generator=g)
             target = style_target(sample_hypercolumns(style, f_sty, sp, extractor.strides))
-            pos = shuffled_subset(grid_positions(*self.hw, generator=g), n_out, generator=g)
+            pos = shuffled_subset(grid_positions(*self.hw, generator=g), n_positions, generator=g)
             self.draws.append((target, pos, sample_hypercolumns(content, f_con, pos, extractor.strides)))
 
+    def _tensor(self, img: Image) -> torch.Tensor:
+        """An image as a 1×3×H×W tensor on the extractor's device."""
+        return img if isinstance(img, torch.Tensor) else to_tensor(img, self.extractor.mean.device)
+
     @torch.no_grad()
-    def __call__(self, output: torch.Tensor) -> dict[str, float]:
-        """Mean objective and terms of output (1×3×H×W, the content's size) over the pair's draws."""
+    def __call__(self, output: Image) -> dict[str, float]:
+        """The objective ("total") and its terms of output (the content's size), mean over the pair's draws."""
+        output = self._tensor(output)
         if tuple(output.shape[-2:]) != self.hw:
             raise ValueError(f"output {tuple(output.shape[-2:])} and content {self.hw} differ in size")
         f_out = self.extractor(output)
@@ -48,12 +65,16 @@ class PairScorer:
         return sums
 
 
-def image_objective(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
-                    extractor: FeatureExtractor, *, alpha: float = 1.0, weighting: Weighting = "code",
-                    n_out: int = 1024, n_style: int = 5000, repeats: int = 4, seed: int = 0
-                    ) -> dict[str, float]:
-    """Mean objective and terms of output (1×3×H×W, same size as content) over seeded sample draws."""
-    if output.shape[-2:] != content.shape[-2:]:
-        raise ValueError(f"output {tuple(output.shape[-2:])} and content {tuple(content.shape[-2:])} differ in size")
-    return PairScorer(content, style, extractor, alpha=alpha, weighting=weighting, n_out=n_out, n_style=n_style,
-                      repeats=repeats, seed=seed)(output)
+def score_image(output: Image, content: Image, style: Image, extractor: FeatureExtractor, *, alpha: float = 1.0,
+                weighting: Weighting = "code", n_positions: int = 1024, n_style: int = 5000, repeats: int = 4,
+                seed: int = 0) -> dict[str, float]:
+    """The objective ("total") and its terms of a finished output for a content/style pair, mean over seeded draws.
+
+    Images are 1×3×H×W tensors in [0, 1] or H×W×3 arrays (uint8, or float in [0, 1]) moved to the extractor's
+    device; output and content have the same size.
+    """
+    if tuple(output.shape[-2:] if isinstance(output, torch.Tensor) else output.shape[:2]) != tuple(
+            content.shape[-2:] if isinstance(content, torch.Tensor) else content.shape[:2]):
+        raise ValueError(f"output {tuple(output.shape)} and content {tuple(content.shape)} differ in size")
+    return PairScorer(content, style, extractor, alpha=alpha, weighting=weighting, n_positions=n_positions,
+                      n_style=n_style, repeats=repeats, seed=seed)(output)

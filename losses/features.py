@@ -233,8 +233,8 @@ def _copy_torchvision_state(features: nn.Module, state: dict) -> None:
                               if k.startswith("features.") and k[len("features."):] in own})
 
 
-def _timm_extractor(model_name: str, weights: str | None) -> FeatureExtractor:
-    """Build an extractor from any timm model that supports features_only=True."""
+def _timm_extractor(model_name: str, weights: str | None, instead: str) -> FeatureExtractor:
+    """Build an extractor from any timm model that supports features_only=True; `instead`: what to suggest."""
     import timm
 
     kwargs: dict = {"features_only": True}
@@ -250,27 +250,28 @@ def _timm_extractor(model_name: str, weights: str | None) -> FeatureExtractor:
         body = timm.create_model(model_name, **kwargs)
     except RuntimeError as exc:
         if "Unknown model" in str(exc):
-            raise UserError(f"timm has no model named {model_name!r}; see timm.list_models()") from None
+            raise UserError(f"timm has no model named {model_name!r}; see timm.list_models(), or {instead}") from None
         raise
     except Exception as exc:
         raise UserError(f"could not load pretrained timm weights for {model_name!r} ({exc.__class__.__name__}); "
-                        "connect to the network once, or pass --weights PATH to a local checkpoint") from None
+                        f"connect to the network once, or {instead}") from None
     cfg = body.pretrained_cfg
     return FeatureExtractor(body, None, body.feature_info.channels(), body.feature_info.reduction(),
                             tuple(cfg.get("mean", IMAGENET_MEAN)), tuple(cfg.get("std", IMAGENET_STD)),
                             name=f"timm:{model_name}")
 
 
-def build_extractor(name: str = "vgg19", weights: str | None = None) -> FeatureExtractor:
+def build_extractor(name: str = "vgg19", weights: str | None = None,
+                    instead: str = "pass --weights PATH to a local checkpoint") -> FeatureExtractor:
     """Create a frozen extractor: `vgg19` (embedded), `vgg16` (torchvision) or `timm:<model>`.
 
     `weights` is None for the backend's default pretrained weights, "random" for random init (tests),
-    or a path to a local state dict.
+    or a path to a local state dict. `instead` is what a timm failure's message suggests doing instead.
     """
     if name == "vgg19":
         return _vgg_extractor("vgg19", VGG19_TAPS, weights)
     if name == "vgg16":
         return _vgg_extractor("vgg16", VGG16_TAPS, weights)
     if name.startswith("timm:"):
-        return _timm_extractor(name[len("timm:"):], weights)
+        return _timm_extractor(name[len("timm:"):], weights, instead)
     raise UserError(f"unknown extractor {name!r}; use vgg19, vgg16 or timm:<model name>")

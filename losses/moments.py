@@ -11,6 +11,7 @@ from typing import NamedTuple
 import torch
 
 from strotss.losses.gram import gram
+from strotss.choices import LossPrecision
 from strotss.losses.precision import low_precision_matmul
 
 
@@ -28,11 +29,11 @@ def moments(x: torch.Tensor) -> Moments:
     return Moments(mean, gram(xc.transpose(1, 2)) / x.shape[1])
 
 
-def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, low_precision: torch.dtype | None = None
+def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, loss_precision: LossPrecision = "fp32"
                 ) -> torch.Tensor:
     """mean|μ_a − μ_t| + mean|Σ_a − Σ_t| → B; target is samples (B×M×C) or precomputed Moments (constant).
 
-    low_precision (e.g. bfloat16) computes only the gradient's matmul in that dtype; the value stays exact.
+    loss_precision (see strotss.losses.precision) sets the dtype of the gradient's matmul; the value stays exact.
     """
     t = target if isinstance(target, Moments) else moments(target.detach())
     n, c = a.shape[1], a.shape[2]
@@ -41,6 +42,6 @@ def moment_loss(a: torch.Tensor, target: Moments | torch.Tensor, low_precision: 
     with torch.no_grad():
         diff = gram(xc.transpose(1, 2)) / n - t.cov
         value = diff.abs().mean(dim=(-2, -1))
-        pull = low_precision_matmul(xc, diff.sign_(), low_precision) * (2.0 / (n * c * c))
+        pull = low_precision_matmul(xc, diff.sign_(), loss_precision) * (2.0 / (n * c * c))
     surrogate = (xc * pull).sum(dim=(1, 2))
     return (mean - t.mean).abs().mean(dim=-1) + value + surrogate - surrogate.detach()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import torch
 
+from strotss.choices import LossPrecision, Weighting
 from strotss.losses.moments import Moments, moment_loss, moments
 from strotss.losses.palette import palette_loss
 from strotss.losses.remd import relaxed_emd, relaxed_emd_unit, unit
 from strotss.losses.self_similarity import self_similarity_loss_unit
-
-Weighting = Literal["code", "paper"]
-
 
 class StyleTarget(NamedTuple):
     """Style hypercolumns (B×M×C), their unit-length copies and moments, computed once per style and scale."""
@@ -37,15 +35,15 @@ def style_target(samples: torch.Tensor, point_samples: torch.Tensor | None = Non
 
 
 def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
-                  points: PointTargets | None = None, low_precision: torch.dtype | None = None
+                  points: PointTargets | None = None, loss_precision: LossPrecision = "fp32"
                   ) -> dict[str, torch.Tensor]:
     """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target.
 
-    low_precision (e.g. bfloat16, see strotss.losses.precision): dtype of the relaxed EMD's nearest-neighbour
+    loss_precision (auto/fp32/bf16, see strotss.losses.precision): dtype of the relaxed EMD's nearest-neighbour
     search and of the matmuls that only form gradients (moment and self-similarity); values stay fp32.
     """
     out_unit = unit(out)
-    remd = relaxed_emd_unit(out_unit, style.unit, low_precision)
+    remd = relaxed_emd_unit(out_unit, style.unit, loss_precision)
     moment_samples = out
     if points is not None:
         b, p, k, c = points.out.shape
@@ -53,9 +51,9 @@ def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
         remd = remd + pair_remd.view(b, p).mean(dim=1)
         moment_samples = torch.cat([out, points.out.flatten(1, 2)], dim=1)
     return {
-        "content": self_similarity_loss_unit(out_unit, unit(content.detach()), low_precision),
+        "content": self_similarity_loss_unit(out_unit, unit(content.detach()), loss_precision),
         "remd": remd,
-        "moment": moment_loss(moment_samples, style.moments, low_precision),
+        "moment": moment_loss(moment_samples, style.moments, loss_precision),
         "palette": palette_loss(out[..., :3], style.samples[..., :3]),
     }
 
@@ -73,7 +71,7 @@ def combine_terms(terms: dict[str, torch.Tensor], alpha: float, weighting: Weigh
 
 def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float = 1.0,
                  weighting: Weighting = "code", points: PointTargets | None = None,
-                 low_precision: torch.dtype | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                 loss_precision: LossPrecision = "fp32") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Total STROTSS objective per image (B) and its terms, for hypercolumns already sampled."""
-    terms = strotss_terms(out, content, style, points, low_precision)
+    terms = strotss_terms(out, content, style, points, loss_precision)
     return combine_terms(terms, alpha, weighting), terms

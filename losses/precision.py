@@ -1,4 +1,4 @@
-"""Which dtype the loss's auxiliary matmuls use: bfloat16 where the hardware multiplies it fast, else fp32.
+"""The loss precision: which dtype the loss's auxiliary matmuls use (bfloat16 where the hardware multiplies it fast).
 
 Only matmuls whose rounding cannot reach a reported value run in low precision: the nearest-neighbour
 search of the relaxed EMD (values are then computed in fp32 on the chosen pairs) and the matmuls that
@@ -7,12 +7,13 @@ only form gradients (moment and self-similarity terms).
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
 
 import torch
 
-Precision = Literal["auto", "fp32", "bf16"]
-CHOICES: tuple[Precision, ...] = ("auto", "fp32", "bf16")
+from strotss.choices import LossPrecision, choices
+
+CHOICES = choices(LossPrecision)
 
 
 def fast_bf16(device: torch.device) -> bool:
@@ -26,17 +27,19 @@ def fast_bf16(device: torch.device) -> bool:
     return False
 
 
-def resolve_precision(choice: str, device: torch.device) -> torch.dtype | None:
-    """The low-precision dtype for a choice (auto/fp32/bf16) on device; None means exact fp32."""
-    if choice not in CHOICES:
-        raise ValueError(f"precision {choice!r}: use auto, fp32 or bf16")
-    if choice == "auto":
-        choice = "bf16" if fast_bf16(device) else "fp32"
-    return torch.bfloat16 if choice == "bf16" else None
+@functools.lru_cache(maxsize=None)
+def loss_matmul_dtype(loss_precision: LossPrecision, device: torch.device) -> torch.dtype | None:
+    """The dtype a loss precision (auto/fp32/bf16) gives the loss's auxiliary matmuls on device; None: exact fp32."""
+    if loss_precision not in CHOICES:
+        raise ValueError(f"loss_precision {loss_precision!r}: use auto, fp32 or bf16")
+    if loss_precision == "auto":
+        loss_precision = "bf16" if fast_bf16(device) else "fp32"
+    return torch.bfloat16 if loss_precision == "bf16" else None
 
 
-def low_precision_matmul(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """a @ b, computed in dtype (e.g. bfloat16) when given and returned in a's dtype; for no-grad work only."""
+def low_precision_matmul(a: torch.Tensor, b: torch.Tensor, loss_precision: LossPrecision) -> torch.Tensor:
+    """a @ b, computed in the loss precision's dtype (e.g. bfloat16) and returned in a's; for no-grad work only."""
+    dtype = loss_matmul_dtype(loss_precision, a.device)
     if dtype is None or dtype == a.dtype:
         return a @ b
     return (a.to(dtype) @ b.to(dtype)).to(a.dtype)

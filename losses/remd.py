@@ -12,6 +12,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from strotss.choices import LossPrecision
+from strotss.losses.precision import loss_matmul_dtype
+
 EPS = 1e-8
 CostFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -63,17 +66,17 @@ def _with_column(x: torch.Tensor, value: float, dtype: torch.dtype) -> torch.Ten
     return out
 
 
-def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor, search_dtype: torch.dtype | None = None
+def relaxed_emd_unit(a_unit: torch.Tensor, b_unit: torch.Tensor, loss_precision: LossPrecision = "fp32"
                      ) -> torch.Tensor:
     """Cosine relaxed EMD from unit-length rows (B×N×C with grad, B×M×C or shared 1×M×C constant) → B.
 
     mean_j (1 − â_{i*(j)}·b̂_j) is rewritten as 1 − Σ_i â_i·(Σ_{j: i*(j)=i} b̂_j)/M, so neither
-    direction materializes an M×C gathered copy that needs a gradient. search_dtype (e.g. bfloat16) finds
-    the nearest pairs in that dtype; the value is still computed in fp32 on the pairs found, so it can only
+    direction materializes an M×C gathered copy that needs a gradient. loss_precision "bf16" finds
+    the nearest pairs in bfloat16; the value is still computed in fp32 on the pairs found, so it can only
     exceed the exact one, by at most the bf16 rounding of a cosine (~0.004; 5e-4 relative on a real pair).
     """
     with torch.no_grad():
-        a_search, b_search = _search_operands(a_unit, b_unit, search_dtype)
+        a_search, b_search = _search_operands(a_unit, b_unit, loss_matmul_dtype(loss_precision, a_unit.device))
         # A shared 1×M×C target as a 2-D matrix: one big matmul for the batch, and no transposed copy for bf16.
         sim = a_search @ (b_search[0] if b_search.shape[0] == 1 else b_search).transpose(-1, -2)
         nearest_b = sim.max(dim=2).indices  # max().indices: 6× faster than argmax on bf16 CPU tensors

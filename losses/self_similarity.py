@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from strotss.losses.gram import gram
+from strotss.choices import LossPrecision
 from strotss.losses.precision import low_precision_matmul
 from strotss.losses.remd import unit
 
@@ -24,10 +25,10 @@ def normalized_self_distance(x_unit: torch.Tensor) -> torch.Tensor:
 
 
 def self_similarity_loss_unit(out_unit: torch.Tensor, content_unit: torch.Tensor,
-                              low_precision: torch.dtype | None = None) -> torch.Tensor:
+                              loss_precision: LossPrecision = "fp32") -> torch.Tensor:
     """Self-similarity loss from unit-length output (with grad) and content rows (B×N×C) → B.
 
-    low_precision (e.g. bfloat16) computes only the gradient's matmul in that dtype; the value stays exact.
+    loss_precision (see strotss.losses.precision) sets the dtype of the gradient's matmul; the value stays exact.
     """
     n = out_unit.shape[1]
     with torch.no_grad():
@@ -41,7 +42,7 @@ def self_similarity_loss_unit(out_unit: torch.Tensor, content_unit: torch.Tensor
         value = diff.abs().sum(dim=(1, 2)) / n
         e = diff.sign() / n
         grad_d = (e - (colsum > EPS) * (e * p).sum(dim=1, keepdim=True)) / safe
-        pull = -low_precision_matmul(grad_d + grad_d.transpose(-1, -2), u, low_precision)
+        pull = -low_precision_matmul(grad_d + grad_d.transpose(-1, -2), u, loss_precision)
     surrogate = (out_unit * pull).sum(dim=(1, 2))
     return value + surrogate - surrogate.detach()
 

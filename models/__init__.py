@@ -2,7 +2,8 @@
 
 from strotss.models.arbitrary import ArbitraryStyleNet
 from strotss.models.per_style import PerStyleNet
-from strotss.models.registry import create_model, load_model, save_model
+from strotss.models.registry import checkpoint_meta, create_model, load_model, save_model
 from strotss.models.sizes import SIZES, NetSize
 
-__all__ = ["ArbitraryStyleNet", "NetSize", "PerStyleNet", "SIZES", "create_model", "load_model", "save_model"]
+__all__ = ["ArbitraryStyleNet", "NetSize", "PerStyleNet", "SIZES", "checkpoint_meta", "create_model", "load_model",
+           "save_model"]

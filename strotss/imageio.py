@@ -39,26 +39,22 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-class UnreadableImage(ValueError):
-    """An image that cannot be decoded; the message says why without naming the file (callers add the name)."""
-
-
-def decode_rgb(source: str | os.PathLike | IO[bytes]) -> np.ndarray:
-    """Decode an image file or binary stream to H×W×3 uint8 RGB; UnreadableImage says why it cannot be used."""
+def decode_rgb(source: str | os.PathLike | IO[bytes], name: str) -> np.ndarray:
+    """Decode an image file or binary stream to H×W×3 uint8 RGB; InputError, naming it `name`, says why it can't."""
     try:
         with Image.open(source) as img:
             img = ImageOps.exif_transpose(img)
             img.load()
             return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
     except Image.DecompressionBombError as exc:
-        raise UnreadableImage(f"image is too large to read safely ({exc}); downscale it first") from None
+        raise InputError(f"{name}: image is too large to read safely ({exc}); downscale it first") from None
     except UnidentifiedImageError:
-        raise UnreadableImage("not an image Pillow can read; use a JPEG, PNG, WebP, BMP or TIFF file") from None
+        raise InputError(f"{name}: not an image Pillow can read; use a JPEG, PNG, WebP, BMP or TIFF file") from None
     except OSError as exc:
         reason = exc.strerror if exc.filename else str(exc)
-        raise UnreadableImage(f"image is corrupt or truncated ({reason}); re-export or replace it") from None
+        raise InputError(f"{name}: image is corrupt or truncated ({reason}); re-export or replace it") from None
     except (SyntaxError, ValueError) as exc:
-        raise UnreadableImage(f"image is corrupt or truncated ({exc}); re-export or replace it") from None
+        raise InputError(f"{name}: image is corrupt or truncated ({exc}); re-export or replace it") from None
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -68,10 +64,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"{p}: file not found; check the path")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, expected an image file")
-    try:
-        return decode_rgb(p)
-    except UnreadableImage as exc:
-        raise InputError(f"{p}: {exc}") from None
+    return decode_rgb(p, str(p))
 
 
 def resize_long_side(img: np.ndarray, long_side: int) -> np.ndarray:

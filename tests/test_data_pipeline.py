@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from test_train_helpers import TINY_NET, make_folder
+from train_helpers import TINY_NET, make_folder
 
 from strotss.errors import UserError
 from strotss.train import StrotssModule, StyleData
@@ -151,9 +151,9 @@ def test_cosine_schedule_warms_up_then_decays_to_zero() -> None:
     assert all(a >= b for a, b in zip(lrs[3:], lrs[4:])) and lrs[-1] < 1e-3
     assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
     module._trainer = SimpleNamespace(max_steps=-1, callbacks=[])
-    with pytest.raises(ValueError, match="max_steps or at the end of trainer.max_time"):
+    with pytest.raises(UserError, match="max_steps or at the end of trainer.max_time"):
         module.configure_optimizers()
-    with pytest.raises(ValueError, match="constant or cosine"):
+    with pytest.raises(ValueError, match="lr_schedule='step': use one of 'constant', 'cosine'"):
         StrotssModule(model_kwargs=TINY_NET, lr_schedule="step")
 
 
@@ -186,3 +186,13 @@ def test_cosine_schedule_by_time_follows_the_timer() -> None:
     assert lrs[10.0] == pytest.approx(0.01 * 0.5 * (1 + math.cos(math.pi * 0.1)))
     assert lrs[50.0] == pytest.approx(0.005)
     assert lrs[99.0] < 1e-4 and lrs[120.0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_an_unusable_image_is_one_input_error_that_the_data_sets_skip():
+    """decode_image raises the library's own InputError, named once, which is the ValueError the data sets catch."""
+    from strotss.errors import InputError
+    from strotss.train.sources import decode_image
+
+    with pytest.raises(InputError, match=r"^x\.png: not an image Pillow can read") as exc:
+        decode_image({"bytes": b"not an image", "path": "x.png"}, 1)
+    assert isinstance(exc.value, ValueError)

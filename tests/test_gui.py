@@ -16,10 +16,10 @@ from strotss.cli import build_parser, main  # noqa: E402
 from strotss.errors import UserError  # noqa: E402
 from strotss.gui.inputs import check_mask_fits, load_upload  # noqa: E402
 from strotss.gui.jobs import JobCancelled, RefineJob, run_refine  # noqa: E402
-from strotss.gui.masks import BACKGROUND, check_pairs, layers_to_mask, snap_mask, tint  # noqa: E402
+from strotss.gui.masks import BACKGROUND, layers_to_mask, pair_masks, snap_mask, tint  # noqa: E402
 from strotss.gui.points import add_click, as_array, format_pairs, save_pairs  # noqa: E402
 from strotss.imageio import read_rgb  # noqa: E402
-from strotss.teacher.guidance import load_points, region_masks  # noqa: E402
+from strotss.teacher.guidance import load_points  # noqa: E402
 
 BLUE, GREEN = (0, 0, 255), (0, 255, 0)
 
@@ -54,14 +54,13 @@ def test_layers_become_palette_masks_with_background_rule():
     mask = layers_to_mask([noisy, _layer(hw, slice(10, 20), GREEN), _layer(hw, slice(30, 40), GREEN, alpha=5)], hw)
     assert tuple(mask[0, 0]) == BLUE and tuple(mask[15, 0]) == GREEN and tuple(mask[35, 0]) == BACKGROUND
     style = layers_to_mask([_layer(hw, slice(0, 10), BLUE), _layer(hw, slice(10, 30), GREEN)], hw)
-    assert check_pairs(mask, style)
-    assert len(region_masks(mask, style, hw, hw).colours) == 3
-    assert not check_pairs(np.zeros_like(mask), np.zeros_like(mask))
+    assert len(pair_masks(mask, style).colours) == 3
+    assert pair_masks(np.zeros_like(mask), np.zeros_like(mask)) is None
     full = layers_to_mask([_layer(hw, slice(0, 40), BLUE)], hw)
     with pytest.raises(UserError, match="unpainted pixels but the content is fully painted"):
-        check_pairs(full, layers_to_mask([_layer(hw, slice(0, 20), BLUE)], hw))
+        pair_masks(full, layers_to_mask([_layer(hw, slice(0, 20), BLUE)], hw))
     with pytest.raises(UserError, match="green is painted on the content but not on the style"):
-        check_pairs(mask, layers_to_mask([_layer(hw, slice(0, 10), BLUE)], hw))
+        pair_masks(mask, layers_to_mask([_layer(hw, slice(0, 10), BLUE)], hw))
 
 
 def test_uploaded_mask_is_the_base_under_new_paint():

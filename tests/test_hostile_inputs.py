@@ -22,7 +22,7 @@ from strotss.imageio import read_rgb, write_image
 
 CONTENT = str(asset_path("content/kodak_kodim16.jpg"))
 STYLE = str(asset_path("style/pnst_vg_wheat_field.jpg"))
-FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--samples", "64", "--style-samples", "64"]
+FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--positions", "64", "--style-samples", "64"]
 
 
 def rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -91,7 +91,7 @@ def test_crafted_checkpoint_runs_no_code(tmp_path, capsys, checkpoint, action):
     torch.save({"strotss": _Payload(action, marker), "state_dict": good["state_dict"]}, evil)
     fails_in_one_line(capsys, ["export", str(evil), "-o", str(tmp_path / "e.onnx")], "evil.ckpt", "weights only")
     assert not marker.exists() and not (tmp_path / "e.onnx").exists()
-    from strotss.gui.student import Student
+    from strotss.student import Student
     from strotss.errors import UserError
 
     with pytest.raises(UserError, match="weights only"):
@@ -254,7 +254,7 @@ def test_export_refuses_an_opset_the_converter_did_not_reach(tmp_path, checkpoin
 
 @pytest.mark.parametrize("flag, value, needle", [("--iters", "0", "--iters 0: must be ≥ 1"),
                                                  ("--iters", "-3", "--iters -3: must be ≥ 1"),
-                                                 ("--samples", "0", "--samples 0: must be ≥ 1"),
+                                                 ("--positions", "0", "--positions 0: must be ≥ 1"),
                                                  ("--style-samples", "0", "--style-samples 0"),
                                                  ("--init-scales", "0", "--init-scales 0: must be ≥ 1"),
                                                  ("--lr", "-1", "--lr -1.0"),

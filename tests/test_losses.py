@@ -611,16 +611,16 @@ def test_gram_blocks_equal_one_matmul():
         assert torch.allclose(g, x @ x.transpose(1, 2), rtol=1e-12, atol=1e-10)
 
 
-def test_precision_choice_resolves_and_rejects_unknown():
+def test_loss_precision_resolves_and_rejects_unknown():
     """fp32 → exact, bf16 → bfloat16, auto follows the hardware; anything else is refused."""
-    from strotss.losses.precision import fast_bf16, resolve_precision
+    from strotss.losses.precision import fast_bf16, loss_matmul_dtype
 
     cpu = torch.device("cpu")
-    assert resolve_precision("fp32", cpu) is None
-    assert resolve_precision("bf16", cpu) is torch.bfloat16
-    assert resolve_precision("auto", cpu) is (torch.bfloat16 if fast_bf16(cpu) else None)
+    assert loss_matmul_dtype("fp32", cpu) is None
+    assert loss_matmul_dtype("bf16", cpu) is torch.bfloat16
+    assert loss_matmul_dtype("auto", cpu) is (torch.bfloat16 if fast_bf16(cpu) else None)
     with pytest.raises(ValueError, match="auto, fp32 or bf16"):
-        resolve_precision("fp16", cpu)
+        loss_matmul_dtype("fp16", cpu)
 
 
 def test_vgg16_offline_raises_user_error_mentioning_weights(monkeypatch):
@@ -656,7 +656,7 @@ def test_shared_style_target_broadcasts_like_a_copied_batch():
     assert torch.allclose(shared, copied) and torch.allclose(g_shared, g_copied)
 
 
-def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
+def test_bf16_loss_precision_keeps_values_and_bends_gradients_only_slightly():
     """bf16 search and gradient-only matmuls: values exact except REMD (never below, ≤ one bf16 cosine rounding
     above), gradients within 5 % on random features (real ones: see the optimizer tests)."""
     torch.manual_seed(4)
@@ -664,7 +664,7 @@ def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
     c = torch.randn(2, 300, 64)
     target = style_target(torch.randn(1, 500, 64))
     exact, t_exact = strotss_loss(a, c, target)
-    fast, t_fast = strotss_loss(a, c, target, low_precision=torch.bfloat16)
+    fast, t_fast = strotss_loss(a, c, target, loss_precision="bf16")
     g_exact, = torch.autograd.grad(exact.sum(), a)
     g_fast, = torch.autograd.grad(fast.sum(), a)
     for name in ("content", "moment", "palette"):
@@ -674,18 +674,18 @@ def test_low_precision_keeps_values_and_bends_gradients_only_slightly():
     assert (g_fast - g_exact).norm() < 0.05 * g_exact.norm()
 
 
-def test_pair_scorer_scores_many_outputs_like_image_objective():
-    """PairScorer computes the pair's draws once; every output scores exactly as image_objective does, and the
+def test_pair_scorer_scores_many_outputs_like_score_image():
+    """PairScorer computes the pair's draws once; every output scores exactly as score_image does, and the
     content itself scores zero content loss while a blurred copy scores more."""
-    from strotss.losses import PairScorer, image_objective
+    from strotss.losses import PairScorer, score_image
 
     ext = build_extractor("vgg19", "random")
     g = torch.Generator().manual_seed(0)
     content, style = torch.rand(1, 3, 48, 64, generator=g), torch.rand(1, 3, 40, 40, generator=g)
     blurred = torch.nn.functional.avg_pool2d(content, 5, 1, 2, count_include_pad=False)
-    scorer = PairScorer(content, style, ext, n_out=256, n_style=300, repeats=2, seed=3)
+    scorer = PairScorer(content, style, ext, n_positions=256, n_style=300, repeats=2, seed=3)
     for out in (content, blurred, torch.rand(1, 3, 48, 64, generator=g)):
-        assert scorer(out) == image_objective(out, content, style, ext, n_out=256, n_style=300, repeats=2, seed=3)
+        assert scorer(out) == score_image(out, content, style, ext, n_positions=256, n_style=300, repeats=2, seed=3)
     assert scorer(content)["content"] == pytest.approx(0.0, abs=1e-6)
     assert scorer(blurred)["content"] > 1e-3
     with pytest.raises(ValueError, match="differ in size"):

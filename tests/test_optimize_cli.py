@@ -13,7 +13,7 @@ from strotss.cli import main
 
 CONTENT = str(asset_path("content/kodak_kodim16.jpg"))
 STYLE = str(asset_path("style/pnst_vg_wheat_field.jpg"))
-FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--samples", "256", "--style-samples", "256"]
+FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--positions", "256", "--style-samples", "256"]
 
 
 def run_cli(capsys, *argv):
@@ -121,3 +121,16 @@ def test_failed_run_keeps_the_previous_output(capsys, tmp_path):
     code, err = run_cli(capsys, "optimize", str(tmp_path / "missing.jpg"), STYLE, "-o", str(out), *FAST)
     assert code == 2
     assert out.read_bytes() == b"previous result"
+
+
+def test_optimizer_flags_default_to_the_settings_dataclass():
+    """`optimize` and `teach` take every optimizer default from StrotssConfig, declared once."""
+    from strotss.cli import build_parser
+    from strotss.commands import optimize, teach
+    from strotss.flags import from_flags
+    from strotss.teacher.config import StrotssConfig
+
+    args = build_parser().parse_args(["optimize", CONTENT, STYLE, "-o", "out.png"])
+    assert from_flags(StrotssConfig, args, optimize.SETTINGS + optimize.LATE_SETTINGS) == StrotssConfig()
+    args = build_parser().parse_args(["teach", "--out", "teacher"])
+    assert from_flags(StrotssConfig, args, teach.SETTINGS) == StrotssConfig()

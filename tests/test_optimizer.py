@@ -8,9 +8,10 @@ import torch
 
 from strotss.assets import asset_path
 from strotss.imageio import read_rgb, resize_long_side
-from strotss.losses import build_extractor, image_objective
+from strotss.losses import build_extractor, score_image, to_tensor
+from strotss.teacher.config import StrotssConfig
 from strotss.teacher.guidance import region_masks
-from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule, to_tensor
+from strotss.teacher.optimizer import optimize_image
 from strotss.teacher.pyramid import collapse_pyramid, laplacian_pyramid
 
 CONTENT = asset_path("content/kodak_kodim16.jpg")
@@ -31,9 +32,10 @@ def test_pyramid_round_trip_is_exact():
 
 
 def test_scale_schedule_doubles_from_64():
-    assert scale_schedule(512) == [64, 128, 256, 512]
-    assert scale_schedule(256) == [64, 128, 256]
-    assert scale_schedule(384) == [96, 192, 384]
+    assert StrotssConfig(size=512).scales == [64, 128, 256, 512]
+    assert StrotssConfig(size=256).scales == [64, 128, 256]
+    assert StrotssConfig(size=384).scales == [96, 192, 384]
+    assert StrotssConfig(size=512, iters=10, init_scales=2).total_iters(warm_start=True) == 20
 
 
 @pytest.mark.slow
@@ -46,8 +48,8 @@ def test_optimizing_lowers_objective_and_moves_colours(vgg19):
     out = to_tensor(result.image, torch.device("cpu"))
     c = to_tensor(resize_long_side(content, 128), torch.device("cpu"))
     s = to_tensor(resize_long_side(style, 128), torch.device("cpu"))
-    scored_out = image_objective(out, c, s, vgg19)["total"]
-    scored_content = image_objective(c, c, s, vgg19)["total"]
+    scored_out = score_image(out, c, s, vgg19)["total"]
+    scored_content = score_image(c, c, s, vgg19)["total"]
     assert scored_out < 0.7 * scored_content
 
     style_mean = s.mean(dim=(0, 2, 3))

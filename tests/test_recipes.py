@@ -9,7 +9,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
-from test_train_helpers import REPO, TINY_NET, make_folder
+from train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.errors import UserError
 from strotss.models import SIZES, ArbitraryStyleNet, PerStyleNet, load_model, save_model

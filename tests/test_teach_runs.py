@@ -8,10 +8,10 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import pytest
-from test_train_helpers import TINY_NET, make_folder
+from train_helpers import TINY_NET, make_folder
 
 from strotss.errors import UserError
-from strotss.teacher.optimizer import StrotssConfig
+from strotss.teacher.config import StrotssConfig
 from strotss.train import StrotssModule, StyleData
 from strotss.train.sources import open_images
 from strotss.train.teach import list_pairs, run_teacher, shard

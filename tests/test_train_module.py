@@ -14,7 +14,7 @@ import lightning.pytorch as pl
 import pytest
 import torch
 import yaml
-from test_train_helpers import REPO, TINY_NET, make_folder
+from train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.train.data import StyleData
 from strotss.train.module import StrotssModule
@@ -159,3 +159,17 @@ def test_cpu_smoke_config_trains_two_steps(tmp_path: Path) -> None:
     assert sorted(losses) == [0, 1]
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
     assert list(tmp_path.glob("lightning_logs/version_0/images/step_*.png"))
+
+
+@pytest.mark.parametrize("argument, value", [("model", "per-style"), ("weighting", "papers"),
+                                             ("loss_precision", "fp16"), ("lr_schedule", "cosin")])
+def test_named_choices_are_checked_from_python_and_by_the_cli(argument, value, capsys) -> None:
+    """A Literal-typed argument outside its choices fails at once: from Python naming them, in the CLI while parsing."""
+    from strotss.train.cli import run_cli
+
+    with pytest.raises(ValueError, match=rf"{argument}='{value}': use one of '"):
+        StrotssModule(**{argument: value})
+    with pytest.raises(SystemExit):
+        run_cli(["fit", f"--model.{argument}", value])
+    err = capsys.readouterr().err
+    assert f"model.{argument}" in err and value in err

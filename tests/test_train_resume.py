@@ -10,7 +10,7 @@ from typing import Any
 import lightning.pytorch as pl
 import pytest
 import torch
-from test_train_helpers import TINY_NET, make_folder
+from train_helpers import TINY_NET, make_folder
 from torch.utils.data import Dataset
 
 from strotss.errors import UserError

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_train_helpers import REPO, TINY_NET, make_folder
+from train_helpers import REPO, TINY_NET, make_folder
 
 CHECKPOINT = {"class_path": "lightning.pytorch.callbacks.ModelCheckpoint", "init_args": {"save_last": True}}
 
@@ -55,7 +55,8 @@ def _train(cwd: Path, *args: str) -> tuple[int, str]:
     proc = subprocess.run([sys.executable, "-m", "strotss.cli", "train", "fit", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    return proc.returncode, [line for line in proc.stderr.splitlines() if line.strip()][-1]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]  # a quiet successful run prints none
+    return proc.returncode, lines[-1] if lines else ""
 
 
 def _steps(version: Path) -> list[int]:
@@ -107,6 +108,18 @@ def test_root_dir_holds_everything_and_last_resumes(tmp_path, data, workdir):
     assert ckpt["global_step"] == 2 and ckpt["strotss"]["model_name"] == "per_style"
     net, meta = load_model(root / "checkpoints" / "last.ckpt")
     assert meta["train_size"] == 48 and sum(p.numel() for p in net.parameters()) > 0
+
+
+def test_lightning_advice_leaves_the_console_for_the_log_folder(tmp_path, data, workdir):
+    """`strotss train` prints no Lightning tips or known notices; the run's console.log keeps them."""
+    root = tmp_path / "root"
+    proc = subprocess.run([sys.executable, "-m", "strotss.cli", "train", "fit", "--config", str(_config(tmp_path, *data)),
+                           "--trainer.default_root_dir", str(root)], cwd=workdir, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for noise in ("Seed set", "GPU available", "Tip:", "tensorboardX", "LeafSpec", "log_every_n_steps"):
+        assert noise not in proc.stdout + proc.stderr, noise
+    assert "GPU available" in (root / "lightning_logs" / "version_0" / "console.log").read_text()
 
 
 def test_resume_refuses_a_crafted_checkpoint(tmp_path, data, workdir):

@@ -13,6 +13,7 @@ from lightning.pytorch.cli import LightningCLI
 
 from strotss.models.registry import load_weights_only
 from strotss.outputs import folders_removed_on_failure
+from strotss.train.console import quiet_console, write_held
 from strotss.train.data import StyleData
 from strotss.train.module import StrotssModule
 
@@ -57,12 +58,18 @@ class StrotssCLI(LightningCLI):
     before_fit = before_validate = before_test = before_predict = _weights_only
 
 
-def run_cli(args: Sequence[str]) -> None:
-    """Run LightningCLI (fit/validate/...) on the given arguments; the seed defaults to 0 for reproducibility."""
-    with warnings.catch_warnings():  # `strotss train` hands its own argv over on purpose
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        StrotssCLI(StrotssModule, StyleData, args=list(args), seed_everything_default=0,
-                   save_config_kwargs={"overwrite": True})
+def run_cli(args: Sequence[str]) -> StrotssCLI:
+    """Run LightningCLI (fit/validate/...) on the given arguments; the seed defaults to 0 for reproducibility.
+
+    Lightning's advice and known library notices stay off the console and go to the log folder's console.log.
+    """
+    with warnings.catch_warnings(), quiet_console() as held:
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")  # strotss hands its argv on purpose
+        cli = StrotssCLI(StrotssModule, StyleData, args=list(args), seed_everything_default=0,
+                         save_config_kwargs={"overwrite": True})
+    if cli.trainer.is_global_zero:  # the logger's folder, as Trainer.log_dir (a collective under DDP) would say
+        write_held(held, getattr(cli.trainer.logger, "log_dir", None) or cli.trainer.default_root_dir)
+    return cli
 
 
 if __name__ == "__main__":

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Timer
 from torchmetrics import MeanMetric
 
-from strotss import __version__
+from strotss.choices import LossPrecision, ModelName, Weighting, check_choices
 from strotss.errors import UserError
-from strotss.losses import FeatureExtractor, build_extractor, image_objective, sample_hypercolumns, strotss_loss
-from strotss.losses.precision import CHOICES, resolve_precision
-from strotss.models import create_model, load_model
+from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
+from strotss.models import checkpoint_meta, create_model, load_model
 from strotss.train.checkpoints import as_saved_at_last_batch
 from strotss.train.style_bank import StyleBank
 
 TERMS = ("content", "remd", "moment", "palette")
+LrSchedule = Literal["constant", "cosine"]
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    """Holds a module outside its owner's nn.Module tree: not trained, not checkpointed, not moved by .to()."""
+
+    module: torch.nn.Module
 
 
 class StrotssModule(pl.LightningModule):
@@ -44,30 +52,26 @@ class StrotssModule(pl.LightningModule):
             model's source checkpoint or a Lightning checkpoint) with a fresh optimizer: fine-tuning, e.g. a
             GPU-trained network continued on a CPU. Resuming an interrupted run is --ckpt_path instead.
         weight_decay: AdamW weight decay.
-        val_repeats: sample draws averaged per validation image by image_objective.
+        val_repeats: sample draws averaged per validation image by score_image.
         seed: seed of the style banks' pixel draws.
         loss_precision: "bf16" runs the loss's nearest-neighbour search and gradient-only matmuls in bfloat16
             (values stay fp32; see strotss.losses.precision),
             "fp32" keeps them exact, "auto" picks bf16 where the hardware has fast bf16 (CUDA, AVX512-BF16).
     """
 
-    def __init__(self, model: str = "per_style", model_kwargs: dict[str, Any] | None = None,
+    def __init__(self, model: ModelName = "per_style", model_kwargs: dict[str, Any] | None = None,
                  extractor: str = "vgg19", extractor_weights: str | None = None, alpha: float = 1.0,
-                 weighting: str = "code", n_style: int = 5000, style_cache: int = 64,
+                 weighting: Weighting = "code", n_style: int = 5000, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
-                 seed: int = 0, loss_precision: str = "auto", lr_schedule: str = "constant",
+                 seed: int = 0, loss_precision: LossPrecision = "auto", lr_schedule: LrSchedule = "constant",
                  warmup_steps: int = 0, init_weights: str | None = None) -> None:
         super().__init__()
-        if lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule {lr_schedule!r}: use constant or cosine")
-        if loss_precision not in CHOICES:
-            raise ValueError(f"loss_precision {loss_precision!r}: use auto, fp32 or bf16")
         self.save_hyperparameters()
+        check_choices(StrotssModule.__init__, self.hparams)
         self.net = create_model(model, **(model_kwargs or {}))
         if init_weights is not None:
             self._load_init_weights(init_weights)
-        # Kept out of the module tree: the frozen extractor is neither trained nor checkpointed.
-        self._frozen = (build_extractor(extractor, extractor_weights),)
+        self._loss_extractor = Unregistered(build_extractor(extractor, extractor_weights))
         self.bank = StyleBank(n_style, style_cache, seed)
         self.val_student = MeanMetric()
         self.val_teacher = MeanMetric()
@@ -88,15 +92,10 @@ class StrotssModule(pl.LightningModule):
     @property
     def extractor(self) -> FeatureExtractor:
         """The frozen loss extractor, moved to this module's device on first use."""
-        ext = self._frozen[0]
+        ext = self._loss_extractor.module
         if ext.mean.device != self.device:
             ext.to(self.device)
         return ext
-
-    @property
-    def loss_low_precision(self) -> torch.dtype | None:
-        """The dtype for the loss's gradient-only matmuls (None: exact fp32), resolved for this device."""
-        return resolve_precision(self.hparams.loss_precision, self.device)
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""
@@ -106,17 +105,28 @@ class StrotssModule(pl.LightningModule):
 
     def objective(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean STROTSS total and terms over the batch, computed in fp32 whatever the training precision."""
+        return self.objective_of_features(batch, output, *self.loss_features(batch, output))
+
+    def loss_features(self, batch: dict[str, Any], output: torch.Tensor
+                      ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The loss extractor's feature maps of the output (with gradient) and of the content (without)."""
         ext = self.extractor
         feats_out = ext(output)
         with torch.no_grad():
             feats_con = ext(batch["content"])
+        return feats_out, feats_con
+
+    def objective_of_features(self, batch: dict[str, Any], output: torch.Tensor, feats_out: list[torch.Tensor],
+                              feats_con: list[torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The objective from feature maps already computed (`strotss bench train` times the two parts apart)."""
+        ext = self.extractor
         with torch.autocast(self.device.type, enabled=False):
             pos = batch["positions"]
             out_hc = sample_hypercolumns(output.float(), [f.float() for f in feats_out], pos, ext.strides)
             con_hc = sample_hypercolumns(batch["content"].float(), [f.float() for f in feats_con], pos, ext.strides)
             target = self.bank.targets(batch["style_key"], batch["style"], ext)
             total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting,
-                                        low_precision=self.loss_low_precision)
+                                        loss_precision=self.hparams.loss_precision)
         return total.mean(), {k: v.mean() for k, v in terms.items()}
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, torch.Tensor] | None:
@@ -138,19 +148,19 @@ class StrotssModule(pl.LightningModule):
         return {"loss": loss, "output": output.detach()}
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        """Score student (and teacher) outputs of held-out pairs with the image objective, image by image."""
+        """Score student (and teacher) outputs of held-out pairs with score_image, image by image."""
         if "content" not in batch:
             return
         output = self(batch["content"], batch["style"]).float()
         for i in range(output.shape[0]):
             pair = (batch["content"][i:i + 1].float(), batch["style"][i:i + 1].float())
-            scores = image_objective(output[i:i + 1], *pair, self.extractor, alpha=self.hparams.alpha,
+            scores = score_image(output[i:i + 1], *pair, self.extractor, alpha=self.hparams.alpha,
                                      weighting=self.hparams.weighting, n_style=self.hparams.n_style,
                                      repeats=self.hparams.val_repeats)
             self.val_student.update(scores["total"])
             self.log_dict({f"val/{k}": scores[k] for k in TERMS}, sync_dist=True, batch_size=1)
             if "teacher" in batch:
-                teacher = image_objective(batch["teacher"][i:i + 1].float(), *pair, self.extractor,
+                teacher = score_image(batch["teacher"][i:i + 1].float(), *pair, self.extractor,
                                           alpha=self.hparams.alpha, weighting=self.hparams.weighting,
                                           n_style=self.hparams.n_style, repeats=self.hparams.val_repeats)
                 self.val_teacher.update(teacher["total"])
@@ -196,8 +206,8 @@ class StrotssModule(pl.LightningModule):
             return lambda step: (step - warmup) / max(1, total - warmup)
         timer = next((c for c in getattr(self.trainer, "callbacks", []) if isinstance(c, Timer)), None)
         if timer is None:
-            raise ValueError("lr_schedule: cosine decays to 0 at trainer.max_steps or at the end of trainer.max_time; "
-                             "set one of them")
+            raise UserError("lr_schedule: cosine decays to 0 at trainer.max_steps or at the end of trainer.max_time; "
+                            "set one of them")
 
         def by_time(step: int) -> float:
             elapsed = timer.time_elapsed()
@@ -209,13 +219,8 @@ class StrotssModule(pl.LightningModule):
         """Add the "strotss" metadata that `strotss export` and strotss.models.load_model read; a checkpoint
         written after a stop gets the loop state of the last step, so that `--ckpt_path` resumes exactly."""
         as_saved_at_last_batch(checkpoint)
-        data = getattr(self.trainer, "datamodule", None)
-        dh = getattr(data, "hparams", {})
-        style = dh.get("style")
-        checkpoint["strotss"] = {
-            "model_name": self.hparams.model,
-            "model_kwargs": dict(self.hparams.model_kwargs or {}),
-            "style_name": Path(style).stem if style and self.hparams.model == "per_style" else None,
-            "train_size": dh.get("crop"),
-            "version": __version__,
-        }
+        data_hparams = getattr(getattr(self.trainer, "datamodule", None), "hparams", {})
+        style = data_hparams.get("style")
+        style_name = Path(style).stem if style and self.hparams.model == "per_style" else None
+        checkpoint["strotss"] = checkpoint_meta(self.hparams.model, self.hparams.model_kwargs, style_name,
+                                                data_hparams.get("crop"))

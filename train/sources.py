@@ -14,8 +14,8 @@ import numpy as np
 from lightning.pytorch.utilities import rank_zero_info
 
 from strotss.assets import asset_path
-from strotss.errors import UserError
-from strotss.imageio import IMAGE_SUFFIXES, UnreadableImage, decode_rgb, read_rgb
+from strotss.errors import InputError, UserError
+from strotss.imageio import IMAGE_SUFFIXES, decode_rgb, read_rgb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout, in a development install
 
@@ -99,18 +99,12 @@ def _load(source: str | Path, name: str, **kwargs: Any) -> Any:
 
 
 def decode_image(item: dict[str, Any], min_size: int) -> np.ndarray:
-    """Decode one undecoded image ({"bytes", "path"}) to H×W×3 uint8 RGB; ValueError says why it is unusable."""
-    if item.get("bytes") is None:
-        try:
-            rgb = read_rgb(item["path"])
-        except UserError as exc:
-            raise ValueError(str(exc)) from None
-    else:
-        try:
-            rgb = decode_rgb(io.BytesIO(item["bytes"]))
-        except UnreadableImage as exc:
-            raise ValueError(f"{item.get('path') or '<bytes>'}: {exc}") from None
+    """Decode one undecoded image ({"bytes", "path"}) to H×W×3 uint8 RGB; InputError says why it is unusable.
+
+    InputError is a ValueError too, which the data sets catch to skip and count the image.
+    """
+    name = item.get("path") or "<bytes>"
+    rgb = read_rgb(item["path"]) if item.get("bytes") is None else decode_rgb(io.BytesIO(item["bytes"]), name)
     if min(rgb.shape[:2]) < min_size:
-        raise ValueError(f"{item.get('path') or '<bytes>'}: {rgb.shape[1]}×{rgb.shape[0]} px is smaller than "
-                         f"min_size={min_size}")
+        raise InputError(f"{name}: {rgb.shape[1]}×{rgb.shape[0]} px is smaller than min_size={min_size}")
     return rgb

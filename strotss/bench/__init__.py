@@ -1,1 +1,1 @@
-"""Benchmarks behind `strotss bench SUB` that belong to no single library folder."""
+"""The benchmarks behind `strotss bench SUB`, one module each, sharing the timers of strotss.bench.timing."""

@@ -7,8 +7,9 @@ onnxruntime-gpu's CUDA provider would be compared with. Weights are random: only
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from strotss.bench.timing import device_name, device_sync, median_ms, parse_sizes
+from strotss.choices import ModelName, choices
 
 HELP = "PyTorch inference ms and FPS per network size, precision and image size (cuda when present)"
 DEFAULT_SIZES = "512,1920x1080"
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `strotss bench infer`."""
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
     parser.add_argument("--nets", nargs="+", default=["tiny", "small", "base"], help="network sizes to time")
-    parser.add_argument("--model", choices=("per_style", "arbitrary"), default="per_style")
+    parser.add_argument("--model", choices=choices(ModelName), default="per_style")
     parser.add_argument("--precisions", nargs="+", default=["fp32", "fp16", "bf16"], choices=("fp32", "fp16", "bf16"),
                         help="autocast dtypes to time (fp16/bf16 only on cuda)")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per cell; the median is reported")
@@ -30,15 +31,15 @@ def run(args: argparse.Namespace) -> int:
     """Time each (net, precision, size) cell and print one table."""
     import torch
 
-    from strotss.export.bench import parse_sizes
     from strotss.models import create_model
+    from strotss.teacher.optimizer import resolve_device
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    device = resolve_device(args.device)
+    sync = device_sync(device)
     precisions = [p for p in args.precisions if p == "fp32" or device.type == "cuda"]
     dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16}
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"infer bench: {args.model}, torch {torch.__version__}, {name}; median of {args.repeats} runs, batch 1")
+    print(f"infer bench: {args.model}, torch {torch.__version__}, {device_name(device)}; "
+          f"median of {args.repeats} runs, batch 1")
     print(f"{'net':<7}{'params':>10}{'precision':>11}{'size':>11}{'ms':>9}{'FPS':>8}")
     for net_size in args.nets:
         kwargs = {"size": net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
@@ -51,14 +52,6 @@ def run(args: argparse.Namespace) -> int:
                                                      enabled=precision != "fp32"):
                     code = net.encode_style(x[..., :256, :256]) if args.model == "arbitrary" else None
                     call = (lambda: net(x, code)) if code is not None else (lambda: net(x))
-                    times = []
-                    for i in range(args.warmup + args.repeats):
-                        sync()
-                        t = time.perf_counter()
-                        call()
-                        sync()
-                        if i >= args.warmup:
-                            times.append(time.perf_counter() - t)
-                ms = 1e3 * statistics.median(times)
+                    ms = median_ms(call, args.repeats, args.warmup, sync)
                 print(f"{net_size:<7}{params:>10,}{precision:>11}{f'{w}x{h}':>11}{ms:>9.2f}{1e3 / ms:>8.1f}", flush=True)
     return 0

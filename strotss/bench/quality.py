@@ -49,6 +49,8 @@ class Method:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `strotss bench quality`."""
+    from strotss.teacher.config import StrotssConfig
+
     parser.add_argument("--model", action="append", default=[], metavar="[LABEL=]MODEL",
                         help="bundled model name, ONNX file or .pt/.ckpt checkpoint (repeatable; LABEL names its "
                              "column, default the name or file stem)")
@@ -56,7 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of another tool's outputs, matched by photo file stem (repeatable; "
                              "LABEL names its column, default the folder name)")
     parser.add_argument("--teacher", action="store_true", help="also score the per-image optimizer (cached)")
-    parser.add_argument("--teacher-iters", type=int, default=200, help="teacher iterations per scale (default 200)")
+    parser.add_argument("--teacher-iters", type=int, default=StrotssConfig.iters,
+                        help="teacher iterations per scale (default %(default)s)")
     parser.add_argument("--photos", nargs="+", type=Path,
                         help="content photos or folders (default: the bundled photos, held out of all training)")
     parser.add_argument("--style", action="append", type=Path,
@@ -133,7 +136,8 @@ def _images_method(spec: str, several_styles: bool) -> Method:
 def _teacher_method(args: argparse.Namespace, extractor, device: str) -> Method:
     """The per-image optimizer at the benchmark size, its outputs cached as PNGs keyed by inputs and settings."""
     from strotss.imageio import read_rgb, write_image
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image
 
     config = StrotssConfig(size=args.size, iters=args.teacher_iters, device=device)
 
@@ -159,10 +163,10 @@ def run(args: argparse.Namespace) -> int:
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
     from strotss.losses import PairScorer, build_extractor
     from strotss.teacher.compare import labelled_row, stack_rows
-    from strotss.teacher.optimizer import to_tensor
+    from strotss.teacher.config import COARSEST
 
-    if args.size < 64 or args.repeats < 1 or args.teacher_iters < 1:
-        raise UserError("--size must be ≥ 64, --repeats and --teacher-iters ≥ 1")
+    if args.size < COARSEST or args.repeats < 1 or args.teacher_iters < 1:
+        raise UserError(f"--size must be ≥ {COARSEST}, --repeats and --teacher-iters ≥ 1")
     check_writable(args.sheet)
     if args.json:
         check_writable(args.json)
@@ -183,12 +187,12 @@ def run(args: argparse.Namespace) -> int:
         full_style = paintings[name]
         style = resize_long_side(full_style, args.size)
         tiles, labels = [content, style], ["photo", name[:28]]
-        scorer = PairScorer(to_tensor(content, device), to_tensor(style, device), extractor, repeats=args.repeats)
+        scorer = PairScorer(content, style, extractor, repeats=args.repeats)
         for m in methods:
             out = m.make(content, full_style, photo.stem, name)
             if out is None:
                 continue
-            terms = scorer(to_tensor(out, device))
+            terms = scorer(out)
             m.scores[(photo.stem, name)] = terms
             if m.label != "photo":
                 tiles.append(out)

@@ -1,32 +1,20 @@
-"""`strotss bench SUB`: benchmarks, one sub-command per module that exists (others register theirs later)."""
+"""`strotss bench SUB`: the benchmarks of strotss.bench, one sub-command each."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-from importlib.util import find_spec
+
+from strotss.bench import infer, onnx, optimize, quality, train
 
 HELP = ("benchmarks: `bench optimize` (per-image optimizer), `bench train` (training step), `bench onnx` "
         "(ONNX Runtime), `bench infer` (PyTorch inference), `bench quality` (objective on held-out photos)")
-SUB_BENCHES = {"onnx": "strotss.export.bench", "optimize": "strotss.teacher.bench", "train": "strotss.train.bench",
-               "infer": "strotss.bench.infer", "quality": "strotss.bench.quality"}
-
-
-def _available(module: str) -> bool:
-    """True when the sub-bench module is installed (its parent package may not exist yet either)."""
-    try:
-        return find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+SUB_BENCHES = {"onnx": onnx, "optimize": optimize, "train": train, "infer": infer, "quality": quality}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register one sub-parser per available sub-bench module (module.HELP, add_arguments, run)."""
+    """Register one sub-parser per benchmark module (its HELP, DESCRIPTION, add_arguments and run)."""
     sub = parser.add_subparsers(dest="bench", metavar="BENCH", required=True)
-    for name, module_name in SUB_BENCHES.items():
-        if not _available(module_name):
-            continue
-        module = importlib.import_module(module_name)
+    for name, module in SUB_BENCHES.items():
         p = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
@@ -34,5 +22,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Dispatch to the chosen sub-bench."""
+    """Dispatch to the chosen benchmark."""
     return int(args._bench_run(args) or 0)

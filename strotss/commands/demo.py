@@ -23,10 +23,13 @@ STYLE = "style/pnst_vg_wheat_field.jpg"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Flags of the demo."""
+    from strotss.teacher.config import StrotssConfig
+
     p.add_argument("-o", "--out", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--size", type=int, default=256, help="teacher and comparison long side (default 256)")
     p.add_argument("--train-minutes", type=float, default=5.0, help="training time budget (default 5)")
-    p.add_argument("--iters", type=int, default=200, help="teacher iterations per scale (default 200)")
+    p.add_argument("--iters", type=int, default=StrotssConfig.iters,
+                   help="teacher iterations per scale (default %(default)s)")
 
 
 def _step(n: int, text: str) -> None:
@@ -44,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
-    from strotss.losses import build_extractor
+    from strotss.losses import build_extractor, score_image
     from strotss.pretrained import resolve_model
-    from strotss.teacher.compare import labelled_row, score
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image
+    from strotss.teacher.compare import labelled_row
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image
     from strotss.train.cli import run_cli
 
     if not args.train_minutes > 0:
@@ -76,9 +80,10 @@ def run(args: argparse.Namespace) -> int:
     previous = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
     if previous:
         cli_args += ["--ckpt_path", str(previous[-1])]
-    run_cli(cli_args)
+    trainer = run_cli(cli_args).trainer
     checkpoint = sorted(root.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
-    print(f"  checkpoint {checkpoint}")
+    print(f"  trained to step {trainer.global_step}; checkpoint {checkpoint}")
+    print(f"  metrics, image grids and Lightning's own messages (console.log) in {trainer.log_dir}")
 
     _step(3, "export: ONNX")
     onnx_path = export_onnx(checkpoint, out / "wheat_field.onnx")[0]
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     style_small = resize_long_side(style, args.size)
     images = {"short run": model.stylize_images([small])[0], "wheat_field": bundled.stylize_images([small])[0],
               "teacher": read_rgb(teacher_path)}
-    scores = {k: score(v, small, style_small, extractor) for k, v in images.items()}
+    scores = {k: score_image(v, small, style_small, extractor)["total"] for k, v in images.items()}
     write_image(out / "comparison.png", labelled_row([small, style_small, *images.values()],
                                                      ["content", "style", *(f"{k} {v:.3f}" for k, v in scores.items())]))
     print("  objective (α = 1, lower is better): " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items())

@@ -18,38 +18,26 @@ examples:
 """
 
 
+# StrotssConfig fields exposed as flags, in --help order (the guidance flags go between the two groups).
+SETTINGS = ("size", "alpha", "iters", "lr", "last_lr", "weighting", "extractor", "weights", "n_positions", "n_style")
+LATE_SETTINGS = ("init_scales", "seed", "device", "loss_precision")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Flags of the optimize verb; defaults follow the method note."""
+    """Flags of the optimize verb; the optimizer's come with their defaults and help from StrotssConfig."""
+    from strotss.flags import add_flags
+    from strotss.teacher.config import StrotssConfig
+
     p.add_argument("content", help="content photo")
     p.add_argument("style", help="style image (painting)")
     p.add_argument("-o", "--output", required=True, help="output image (.png or .jpg), written atomically")
-    p.add_argument("--size", type=int, default=512, help="output long side in px (default 512; ≥ 64)")
-    p.add_argument("--alpha", type=float, default=1.0,
-                   help="content weight α: higher keeps more content (default 1.0; ×16 at the first scale, halved per scale)")
-    p.add_argument("--iters", type=int, default=200, help="iterations per scale (default 200; the authors' code used 250)")
-    p.add_argument("--lr", type=float, default=2e-3, help="RMSprop learning rate (default 2e-3)")
-    p.add_argument("--last-lr", type=float, default=1e-3,
-                   help="learning rate at the last scale (default 1e-3), unless --init makes it a warm start's first")
-    p.add_argument("--weighting", choices=("code", "paper"), default="code",
-                   help="term weighting: the authors' code (default) or the paper's formula")
-    p.add_argument("--extractor", default="vgg19",
-                   help="feature extractor: vgg19 (embedded, default), vgg16 (torchvision), timm:<model>")
-    p.add_argument("--weights", default=None,
-                   help="local weights file for the extractor (offline use), or `random` (untrained; tests only)")
-    p.add_argument("--samples", type=int, default=1024, help="output/content positions per step (default 1024)")
-    p.add_argument("--style-samples", type=int, default=5000, help="style hypercolumns per region (default 5000)")
+    add_flags(p, StrotssConfig, SETTINGS)
     p.add_argument("--regions", nargs=2, metavar=("CONTENT_MASK", "STYLE_MASK"),
                    help="two colour masks; regions with the same colour are paired")
     p.add_argument("--points", metavar="FILE", help="text file of point pairs: `content_x content_y style_x style_y` per line")
     p.add_argument("--init", metavar="IMAGE",
                    help="warm start from this image (e.g. a student's output); its first scale runs at --lr")
-    p.add_argument("--init-scales", type=int, default=1, help="with --init: how many of the finest scales to run (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="bf16 runs the nearest-neighbour search and gradient-only matmuls in bfloat16 (loss values "
-                        "stay fp32); fp32 keeps every matmul exact; auto (default) picks bf16 where the hardware "
-                        "has native bf16 (CUDA, AVX512-BF16, AMX)")
+    add_flags(p, StrotssConfig, LATE_SETTINGS)
     p.add_argument("--log-json", metavar="FILE", help="write the per-iteration loss terms as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -58,15 +46,14 @@ def run(args: argparse.Namespace) -> int:
     """Load inputs, validate them before the long run, optimize, and write outputs atomically."""
     import json
 
+    from strotss.flags import from_flags
     from strotss.imageio import atomic_output, check_image_output, check_writable, read_rgb, write_image
     from strotss.outputs import refuse_overwriting_inputs
+    from strotss.teacher.config import StrotssConfig
     from strotss.teacher.guidance import load_points, load_region_masks
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image
+    from strotss.teacher.optimizer import optimize_image
 
-    config = StrotssConfig(size=args.size, alpha=args.alpha, iters=args.iters, lr=args.lr, last_lr=args.last_lr,
-                           weighting=args.weighting, extractor=args.extractor, weights=args.weights,
-                           n_out=args.samples, n_style=args.style_samples, init_scales=args.init_scales,
-                           seed=args.seed, device=args.device, precision=args.precision)
+    config = from_flags(StrotssConfig, args, SETTINGS + LATE_SETTINGS)
     check_image_output(args.output)
     if args.log_json:
         check_writable(args.log_json)

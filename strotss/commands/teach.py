@@ -18,8 +18,15 @@ Each process (RANK/WORLD_SIZE from torchrun or SLURM-style env vars) takes every
 on GPU LOCAL_RANK. Finished pairs are skipped, so rerunning the same command resumes."""
 
 
+# StrotssConfig fields exposed as flags (defaults and help come from it).
+SETTINGS = ("size", "iters", "alpha", "extractor", "weights", "seed", "device")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the pair sources and optimizer settings."""
+    """Declare the pair sources and the optimizer settings (from StrotssConfig)."""
+    from strotss.flags import add_flags
+    from strotss.teacher.config import StrotssConfig
+
     src = parser.add_argument_group("pairs")
     src.add_argument("--content", help="content image file or folder")
     src.add_argument("--style", help="style image file or folder")
@@ -27,14 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="every content with every style (product, default) or in name order (zip)")
     src.add_argument("--pairs", help="CSV file with columns content,style (paths relative to the file)")
     parser.add_argument("--out", required=True, help="output folder (an imagefolder data set)")
-    opt = parser.add_argument_group("optimizer")
-    opt.add_argument("--size", type=int, default=512, help="output long side in px (default 512)")
-    opt.add_argument("--iters", type=int, default=200, help="iterations per scale (default 200)")
-    opt.add_argument("--alpha", type=float, default=1.0, help="content weight α (default 1.0)")
-    opt.add_argument("--extractor", default="vgg19", help="vgg19 (embedded), vgg16 or timm:<name>")
-    opt.add_argument("--weights", help="extractor weights file (or 'random', tests only)")
-    opt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    opt.add_argument("--device", help="torch device (default: cuda:LOCAL_RANK if available, else cpu)")
+    add_flags(parser.add_argument_group("optimizer"), StrotssConfig, SETTINGS,
+              help={"device": "torch device (default: cuda:LOCAL_RANK if available, else cpu)"})
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
 
 
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from strotss.errors import UserError
-    from strotss.teacher.optimizer import StrotssConfig
+    from strotss.flags import from_flags
+    from strotss.teacher.config import StrotssConfig
     from strotss.train.teach import list_pairs, read_pairs, run_teacher
 
     if args.pairs:
@@ -57,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     local = int(os.environ.get("LOCAL_RANK", 0))
     device = args.device or (f"cuda:{local}" if torch.cuda.is_available() else "cpu")
-    config = StrotssConfig(size=args.size, alpha=args.alpha, iters=args.iters, extractor=args.extractor,
-                           weights=args.weights, seed=args.seed, device=device)
+    config = from_flags(StrotssConfig, args, SETTINGS, device=device)
     done, skipped = run_teacher(pairs, Path(args.out), config, rank=rank, world=world, progress=args.progress)
     print(f"rank {rank}/{world}: optimized {done} pairs, skipped {skipped} finished ones -> {args.out}")
     return 0

@@ -11,9 +11,10 @@ from strotss.assets import asset_path
 from strotss.errors import UserError
 from strotss.gui.inputs import DEFAULT_MAX_PIXELS, check_mask_fits, load_upload
 from strotss.gui.jobs import JobCancelled, RefineJob, run_refine
-from strotss.gui.masks import PALETTE, brush_colours, check_pairs, layers_to_mask, snap_mask, tint
+from strotss.gui.masks import PALETTE, brush_colours, layers_to_mask, snap_mask, tint
 from strotss.gui.points import add_click, as_array, format_pairs
 from strotss.student import Student
+from strotss.teacher.config import COARSEST, StrotssConfig
 
 ASSETS = Path(str(asset_path("content"))).parent
 INTRO = """# strotss — guided region edits
@@ -111,8 +112,7 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
             cmask = layers_to_mask((content_edit or {}).get("layers"), content.shape[:2], content_base)
             smask = layers_to_mask((style_edit or {}).get("layers"), style.shape[:2], style_base)
             job = RefineJob(Path(tempfile.mkdtemp(prefix="edit-", dir=root)), content, style, int(size), float(alpha),
-                            int(seed), int(iters), (cmask, smask) if check_pairs(cmask, smask) else None,
-                            as_array(pairs), init, weights)
+                            int(seed), int(iters), (cmask, smask), as_array(pairs), init, weights)
             for p in run_refine(job, stop, every):
                 plot = pd.DataFrame({"iteration": np.arange(1, len(p.losses) + 1), "loss": p.losses})
                 note = f"iteration {p.step}/{p.total} · loss {p.losses[-1]:.4f}" if p.losses else "starting"
@@ -169,10 +169,11 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
             views[side].select(on_click(side), [pairs, pending], [pairs, pending, pair_list, message])
         clear.click(lambda: ([], None, format_pairs([]), "point pairs cleared"), None, [pairs, pending, pair_list, message])
         with gr.Row():
-            alpha = gr.Slider(0.05, 4.0, value=1.0, step=0.05, label="Content weight α (higher keeps more content)")
-            size = gr.Slider(64, 1024, value=256, step=32, label="Output long side (px)", elem_id="size")
+            alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05,
+                              label="Content weight α (higher keeps more content)")
+            size = gr.Slider(COARSEST, 1024, value=256, step=32, label="Output long side (px)", elem_id="size")
             iters = gr.Slider(5, 500, value=100, step=5, label="Iterations per scale", elem_id="iters")
-            seed = gr.Number(0, precision=0, label="Seed")
+            seed = gr.Number(StrotssConfig.seed, precision=0, label="Seed")
         with gr.Row():
             preview_btn = gr.Button("Preview", interactive=student is not None, elem_id="preview")
             refine_btn = gr.Button("Refine", variant="primary", elem_id="refine")

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from strotss.errors import UserError
-from strotss.imageio import UnreadableImage, decode_rgb
+from strotss.imageio import decode_rgb
 
 DEFAULT_MAX_PIXELS = 4096 * 4096
 ASPECT_TOLERANCE = 0.02
@@ -32,10 +32,7 @@ def load_upload(path: str | os.PathLike, max_pixels: int, name: str) -> np.ndarr
         raise UserError(f"{name} ({p.name}): not an image; upload a JPEG, PNG, WebP, BMP or TIFF file") from None
     if w * h > max_pixels:
         raise UserError(f"{name} ({p.name}): {w}×{h} px is {w * h / 1e6:.1f} MP, over {limit}")
-    try:
-        return decode_rgb(p)
-    except UnreadableImage as exc:
-        raise UserError(f"{name} ({p.name}): {exc}") from None
+    return decode_rgb(p, f"{name} ({p.name})")
 
 
 def check_mask_fits(mask: np.ndarray, image: np.ndarray, name: str) -> None:

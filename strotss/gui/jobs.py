@@ -14,6 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from strotss.imageio import atomic_output, to_uint8, write_image
+from strotss.teacher.guidance import RegionMasks
 
 
 class JobCancelled(Exception):
@@ -22,7 +23,7 @@ class JobCancelled(Exception):
 
 @dataclass
 class RefineJob:
-    """Everything one Refine run needs; the arrays are what the saved files contain."""
+    """Everything one Refine run needs; the arrays are what the saved files contain, regions their pairs."""
 
     folder: Path
     content: np.ndarray
@@ -35,6 +36,15 @@ class RefineJob:
     points: np.ndarray | None = None
     init: np.ndarray | None = None
     weights: str | None = None
+    regions: RegionMasks | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        """Pair the painted masks once, here (UserError for a region without partner); unpainted masks are none."""
+        from strotss.gui.masks import pair_masks
+
+        self.regions = pair_masks(*self.masks) if self.masks is not None else None
+        if self.regions is None:
+            self.masks = None
 
 
 @dataclass
@@ -95,14 +105,14 @@ def run_refine(job: RefineJob, stop: threading.Event, every: int = 5) -> Iterato
 
     Setting `stop` (Cancel) or closing the generator makes the optimizer's callback raise JobCancelled.
     """
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image, scale_schedule
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image
 
     paths = save_inputs(job)
     output = job.folder / "result.png"
     config = StrotssConfig(size=job.size, alpha=job.alpha, iters=job.iters, seed=job.seed, weights=job.weights,
                            init_scales=1)
-    scales = scale_schedule(job.size)
-    total = job.iters * (1 if job.init is not None else len(scales))
+    total = config.total_iters(warm_start=job.init is not None)
     updates: queue.Queue = queue.Queue()
     losses: list[float] = []
 
@@ -115,7 +125,7 @@ def run_refine(job: RefineJob, stop: threading.Event, every: int = 5) -> Iterato
 
     def work() -> None:
         try:
-            result = optimize_image(job.content, job.style, config, regions=job.masks, points=job.points,
+            result = optimize_image(job.content, job.style, config, regions=job.regions, points=job.points,
                                     init=job.init, extractor=_extractor(job.weights), progress=False,
                                     callback=callback)
             updates.put(("done", result))

@@ -16,7 +16,8 @@ import numpy as np
 
 from strotss.errors import UserError
 from strotss.imageio import resize_nearest, write_image
-from strotss.teacher.guidance import MIN_REGION_FRACTION, dominant_colours, merge_colours, snap_to_palette
+from strotss.teacher.guidance import (RegionMasks, UnpairedRegion, dominant_colours, merge_colours, region_masks,
+                                     snap_to_palette)
 
 PALETTE = {
     "blue": (0, 0, 255), "green": (0, 255, 0), "red": (255, 0, 0), "yellow": (255, 255, 0),
@@ -78,30 +79,24 @@ def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(painted, blend + 0.5, image).astype(np.uint8)
 
 
-def _fractions(mask: np.ndarray) -> dict[tuple[int, int, int], float]:
-    """Fraction of the mask covered by each palette colour or the background."""
-    flat = mask.reshape(-1, 3)
-    colours, counts = np.unique(flat, axis=0, return_counts=True)
-    return {tuple(int(v) for v in c): n / len(flat) for c, n in zip(colours, counts)}
+def pair_masks(content_mask: np.ndarray, style_mask: np.ndarray) -> RegionMasks | None:
+    """The painted masks' region pairs by the optimizer's own rule (region_masks), None when nothing is painted.
 
-
-def check_pairs(content_mask: np.ndarray, style_mask: np.ndarray) -> bool:
-    """True when there is region guidance; UserError naming the colour when a region has no partner."""
-    cf, sf = _fractions(content_mask), _fractions(style_mask)
-    if set(cf) == {BACKGROUND} and set(sf) == {BACKGROUND}:
-        return False
-    for colour in sorted(set(cf) | set(sf)):
-        in_c, in_s = cf.get(colour, 0.0) >= MIN_REGION_FRACTION, sf.get(colour, 0.0) >= MIN_REGION_FRACTION
-        if in_c == in_s:
-            continue
-        has, lacks = ("content", "style") if in_c else ("style", "content")
-        if colour == BACKGROUND:
-            raise UserError(f"the {has} has unpainted pixels but the {lacks} is fully painted; unpainted pixels form "
-                            f"one background region that needs a partner: leave part of the {lacks} unpainted, "
-                            f"or paint the rest of the {has}")
-        raise UserError(f"{_NAMES.get(colour, str(colour))} is painted on the {has} but not on the {lacks}; paint the "
-                        f"matching region of the {lacks} with the same colour, or erase it")
-    return True
+    A region without partner is told in the page's words: palette names, and black as the unpainted background.
+    """
+    if not (content_mask.any() or style_mask.any()):
+        return None
+    try:
+        return region_masks(content_mask, style_mask, content_mask.shape[:2], style_mask.shape[:2],
+                            names=("content", "style"))
+    except UnpairedRegion as exc:
+        if exc.colour == BACKGROUND:
+            raise UserError(f"the {exc.has} has unpainted pixels but the {exc.lacks} is fully painted; unpainted "
+                            f"pixels form one background region that needs a partner: leave part of the "
+                            f"{exc.lacks} unpainted, or paint the rest of the {exc.has}") from None
+        raise UserError(f"{_NAMES.get(exc.colour, str(exc.colour))} is painted on the {exc.has} but not on the "
+                        f"{exc.lacks}; paint the matching region of the {exc.lacks} with the same colour, or erase "
+                        "it") from None
 
 
 def save_masks(folder: str | os.PathLike, content_mask: np.ndarray, style_mask: np.ndarray) -> tuple[Path, Path]:

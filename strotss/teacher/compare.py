@@ -9,8 +9,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from strotss.imageio import to_uint8
-from strotss.losses import FeatureExtractor, image_objective
-from strotss.teacher.optimizer import to_tensor
+from strotss.losses import to_tensor
 
 
 @dataclass
@@ -25,20 +24,6 @@ class PairScore:
     def gap_pct(self) -> float:
         """How much higher the student's objective is than the teacher's, in %."""
         return 100.0 * (self.student - self.teacher) / self.teacher
-
-
-def score_terms(output: np.ndarray, content: np.ndarray, style: np.ndarray, extractor: FeatureExtractor,
-                alpha: float = 1.0, repeats: int = 4) -> dict[str, float]:
-    """Objective and its terms for an output (same size as content) and a content/style pair, over seeded draws."""
-    dev = next(iter(extractor.buffers())).device
-    return image_objective(to_tensor(output, dev), to_tensor(content, dev), to_tensor(style, dev), extractor,
-                           alpha=alpha, repeats=repeats)
-
-
-def score(output: np.ndarray, content: np.ndarray, style: np.ndarray, extractor: FeatureExtractor,
-          alpha: float = 1.0, repeats: int = 4) -> float:
-    """Objective of an output (same size as content) for a content/style pair, averaged over seeded draws."""
-    return score_terms(output, content, style, extractor, alpha, repeats)["total"]
 
 
 def labelled_row(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:

@@ -22,6 +22,15 @@ MIN_REGION_FRACTION = 0.002  # colours covering less than this are JPEG noise, n
 MERGE_DISTANCE = 60.0        # dominant colours closer than this (RGB, 0–255) are one region colour
 
 
+class UnpairedRegion(UserError):
+    """A colour that marks a region in one mask and none in the other (regions pair by colour)."""
+
+    def __init__(self, colour: tuple[int, ...], has: str, lacks: str) -> None:
+        self.colour, self.has, self.lacks = colour, has, lacks
+        super().__init__(f"{has}: colour {colour} has no partner region in the {lacks}; paint the matching "
+                         f"region in the {lacks} with the same colour, or remove it")
+
+
 @dataclass
 class RegionMasks:
     """Paired boolean masks at full resolution: content R×H×W and style R×H'×W', one row per colour."""
@@ -68,7 +77,11 @@ def snap_to_palette(mask: np.ndarray, palette: np.ndarray) -> np.ndarray:
 def region_masks(content_mask: np.ndarray, style_mask: np.ndarray, content_hw: tuple[int, int],
                  style_hw: tuple[int, int], names: tuple[str, str] = ("content mask", "style mask")
                  ) -> RegionMasks:
-    """Pair the regions of two colour masks by colour; every colour must appear in both masks."""
+    """Pair the regions of two colour masks by colour; UnpairedRegion when a colour is in one mask only.
+
+    The one home of the pairing rule: a colour is a region where it covers at least MIN_REGION_FRACTION of
+    its mask (smaller specks are noise and join the nearest region), and every region needs a partner.
+    """
     cm, sm = resize_nearest(content_mask, content_hw), resize_nearest(style_mask, style_hw)
     palette = merge_colours(np.concatenate([dominant_colours(cm), dominant_colours(sm)]))
     cl, sl = snap_to_palette(cm, palette), snap_to_palette(sm, palette)
@@ -77,9 +90,7 @@ def region_masks(content_mask: np.ndarray, style_mask: np.ndarray, content_hw: t
     for i, colour in enumerate(palette):
         rgb = tuple(int(round(v)) for v in colour)
         if (c_frac[i] >= MIN_REGION_FRACTION) != (s_frac[i] >= MIN_REGION_FRACTION):
-            has, lacks = names if c_frac[i] >= MIN_REGION_FRACTION else names[::-1]
-            raise UserError(f"{has}: colour {rgb} has no partner region in the {lacks}; paint the matching "
-                            f"region in the {lacks} with the same colour, or remove it")
+            raise UnpairedRegion(rgb, *(names if c_frac[i] >= MIN_REGION_FRACTION else names[::-1]))
     pairs = [i for i in range(len(palette)) if c_frac[i] >= MIN_REGION_FRACTION]
     idx = torch.tensor(pairs).view(-1, 1, 1)
     return RegionMasks(palette[pairs], torch.from_numpy(cl)[None] == idx, torch.from_numpy(sl)[None] == idx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 import torch
@@ -21,50 +21,14 @@ from strotss.errors import UserError
 from strotss.imageio import resize_long_side
 from strotss.memory import available_bytes, check_fits
 from strotss.losses import (FeatureExtractor, PointTargets, build_extractor, grid_positions, neighbourhood,
-                            random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target)
-from strotss.losses.precision import Precision, resolve_precision
+                            random_pixels, sample_hypercolumns, shuffled_subset, strotss_loss, style_target,
+                            to_tensor)
+from strotss.teacher.config import COARSEST, StrotssConfig
 from strotss.teacher.guidance import RegionMasks, check_points
 from strotss.teacher.pyramid import collapse_pyramid, finest_band, laplacian_pyramid
 
-COARSEST = 64
 OUTPUT_BYTES_PER_PIXEL = 2500  # peak memory per result pixel at the last scale (measured on CPU: ~3.3 KB with
 STYLE_BYTES_PER_PIXEL = 800    # the style's share, 512 and 1024 px runs)
-
-
-@dataclass
-class StrotssConfig:
-    """Every knob of the per-image optimizer, with the method note's defaults."""
-
-    size: int = 512
-    alpha: float = 1.0
-    iters: int = 200
-    lr: float = 2e-3
-    last_lr: float = 1e-3
-    weighting: Literal["code", "paper"] = "code"
-    extractor: str = "vgg19"
-    weights: str | None = None
-    n_out: int = 1024
-    n_style: int = 5000
-    pyramid_levels: int = 5
-    init_scales: int = 1
-    seed: int = 0
-    device: str | None = None
-    precision: Precision = "auto"
-
-    def __post_init__(self) -> None:
-        """Refuse numbers that would crash the run or give garbage (nan, zero, negative) before any work starts."""
-        rules = (("size", "--size", self.size >= COARSEST, f"≥ {COARSEST}"),
-                 ("alpha", "--alpha", math.isfinite(self.alpha) and self.alpha >= 0, "a number ≥ 0"),
-                 ("iters", "--iters", self.iters >= 1, "≥ 1"),
-                 ("lr", "--lr", math.isfinite(self.lr) and self.lr > 0, "a number > 0"),
-                 ("last_lr", "--last-lr", math.isfinite(self.last_lr) and self.last_lr > 0, "a number > 0"),
-                 ("n_out", "--samples", self.n_out >= 1, "≥ 1"),
-                 ("n_style", "--style-samples", self.n_style >= 1, "≥ 1"),
-                 ("init_scales", "--init-scales", self.init_scales >= 1, "≥ 1"),
-                 ("pyramid_levels", "pyramid_levels", self.pyramid_levels >= 1, "≥ 1"))
-        for name, flag, ok, rule in rules:
-            if not ok:
-                raise UserError(f"{flag} {getattr(self, name)}: must be {rule}")
 
 
 @dataclass
@@ -75,13 +39,6 @@ class OptimizeResult:
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     config: dict = field(default_factory=dict)
-
-
-def scale_schedule(size: int) -> list[int]:
-    """Long sides of the coarse-to-fine scales: size, size/2, … down to no less than 64, coarsest first."""
-    if size < COARSEST:
-        raise UserError(f"--size {size} is below the coarsest scale ({COARSEST} px); use --size {COARSEST} or more")
-    return [size // 2 ** k for k in range(int(math.log2(size / COARSEST)), -1, -1)]
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -130,25 +87,19 @@ def _check_thickness(img: np.ndarray, name: str, side: int, min_side: int) -> No
                         f"{side // min_side}:1")
 
 
-def to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
-    """H×W×3 uint8/float image → 1×3×H×W float32 in [0, 1] on device."""
-    t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
-    return (t / 255.0 if img.dtype == np.uint8 else t).to(device)
-
-
 def _resized(img: np.ndarray, long_side: int, device: torch.device) -> torch.Tensor:
     """A uint8 image resized (Lanczos) to a long side, as a tensor."""
     return to_tensor(resize_long_side(img, long_side), device)
 
 
-class _Scale:
-    """Everything fixed during one scale: content features, style targets per region, masks, points."""
+class _ScaleObjective:
+    """The objective at one scale: what stays fixed there (content features, style targets per region, masks,
+    points), and the loss of the current image against it."""
 
     def __init__(self, extractor: FeatureExtractor, content: torch.Tensor, style: torch.Tensor,
                  regions: RegionMasks | None, points: np.ndarray | None, src_hw: tuple, style_src_hw: tuple,
                  config: StrotssConfig, generator: torch.Generator) -> None:
         self.content, self.extractor, self.config, self.g = content, extractor, config, generator
-        self.low_precision = resolve_precision(config.precision, content.device)
         self.hw = content.shape[-2:]
         s_hw = style.shape[-2:]
         with torch.no_grad():
@@ -180,7 +131,7 @@ class _Scale:
     def loss(self, x: torch.Tensor, alpha: float) -> tuple[torch.Tensor, dict[str, float]]:
         """The objective of the current image, averaged over region pairs, with its terms for logging."""
         strides = self.extractor.strides
-        region_pos = [shuffled_subset(grid_positions(*self.hw, mask=m, generator=self.g), self.config.n_out, self.g)
+        region_pos = [shuffled_subset(grid_positions(*self.hw, mask=m, generator=self.g), self.config.n_positions, self.g)
                       for m in self.masks]
         read_pos = region_pos + ([self.out_points.reshape(-1, 2)] if self.out_points is not None else [])
         reads = self.extractor.hypercolumns(x, torch.cat(read_pos)).split([len(p) for p in read_pos], dim=1)
@@ -190,7 +141,7 @@ class _Scale:
         totals, logs = [], {}
         for pos, out_hc, target in zip(region_pos, reads, self.targets):
             total, terms = strotss_loss(out_hc, sample_hypercolumns(self.content, self.content_feats, pos, strides),
-                                        target, alpha, self.config.weighting, points, self.low_precision)
+                                        target, alpha, self.config.weighting, points, self.config.loss_precision)
             totals.append(total)
             for k, v in terms.items():
                 logs[k] = logs.get(k, 0.0) + float(v.detach()) / len(self.masks)
@@ -228,9 +179,9 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
     _check_image(content, names[0])
     _check_image(style, names[1])
     device = resolve_device(config.device)
-    scales = scale_schedule(config.size)
+    scales = config.scales
     check_memory(content.shape[:2], style.shape[:2], config.size, device)
-    first = 0 if init is None else max(0, len(scales) - config.init_scales)
+    first = config.first_scale(warm_start=init is not None)
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed)
     extractor = (extractor or build_extractor(config.extractor, config.weights)).to(device)
@@ -240,17 +191,16 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
         regions = region_masks(regions[0], regions[1], content.shape[:2], style.shape[:2])
     if points is not None:
         check_points(points, content.shape[:2], style.shape[:2], "points")
-    total_iters = config.iters * (len(scales) - first)
     history: list[dict] = []
     start = time.perf_counter()
     x = None
-    bar = tqdm(total=total_iters, disable=not progress, unit="it", dynamic_ncols=True)
+    bar = tqdm(total=config.total_iters(warm_start=init is not None), disable=not progress, unit="it", dynamic_ncols=True)
     try:
         for k in range(first, len(scales)):
             side, last = scales[k], k == len(scales) - 1
             c = _resized(content, side, device)
             s = _resized(style, side, device)
-            scale = _Scale(extractor, c, s, regions, points, content.shape[:2], style.shape[:2], config, g)
+            scale = _ScaleObjective(extractor, c, s, regions, points, content.shape[:2], style.shape[:2], config, g)
             if x is None:
                 x = (_resized(init, side, device) if init is not None
                      else s.mean(dim=(2, 3), keepdim=True) + finest_band(c))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from strotss.bench.timing import device_name, device_sync, median_seconds
+from strotss.choices import LossPrecision, ModelName, choices
+
 HELP = "training throughput and step-time shares: student vs loss extractor vs STROTSS loss"
 DESCRIPTION = """\
 Time training steps of StrotssModule on synthetic batches and split one step into its phases by
@@ -20,16 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the benchmark settings."""
     parser.add_argument("--size", type=int, default=256, help="crop side in px (default 256)")
     parser.add_argument("--batch", type=int, default=8, help="images per step (default 8)")
-    parser.add_argument("--model", choices=("per_style", "arbitrary"), default="per_style")
+    parser.add_argument("--model", choices=choices(ModelName), default="per_style")
     parser.add_argument("--net-size", choices=("tiny", "small", "base"), default="tiny",
                         help="network size (strotss.models.sizes; default tiny)")
     parser.add_argument("--extractor", default="vgg19", help="loss extractor (default vgg19)")
     parser.add_argument("--positions", type=int, default=1024, help="output/content positions per image")
-    parser.add_argument("--n-style", type=int, default=5000, help="style hypercolumns per style bank")
+    parser.add_argument("--style-samples", dest="n_style", type=int, default=5000, metavar="STYLE_SAMPLES",
+                        help="style hypercolumns per style bank")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="autocast for student and extractor (the loss stays fp32)")
-    parser.add_argument("--loss-precision", choices=("auto", "fp32", "bf16"), default="auto",
-                        help="dtype of the loss's nearest-neighbour search and gradient-only matmuls "
+    parser.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto",
+                        help="the loss precision: dtype of its nearest-neighbour search and gradient-only matmuls "
                              "(default auto: bf16 where native)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
@@ -55,12 +59,10 @@ def _batch(size: int, batch: int, positions: int, device, seed: int = 0) -> dict
 
 
 def _phased_step(module, opt, batch: dict, autocast, sync) -> list[float]:
-    """One training step, timed phase by phase (graph cut between student, extractor and loss)."""
+    """One training step, timed phase by phase: the graph is cut between student, extractor and loss."""
     import torch
 
-    from strotss.losses import sample_hypercolumns, strotss_loss
-
-    ext, marks = module.extractor, []
+    marks = []
 
     def mark() -> None:
         sync()
@@ -72,20 +74,14 @@ def _phased_step(module, opt, batch: dict, autocast, sync) -> list[float]:
     mark()
     leaf = out.detach().requires_grad_(True)
     with autocast():
-        feats = ext(leaf)
-        with torch.no_grad():
-            feats_con = ext(batch["content"])
+        feats_out, feats_con = module.loss_features(batch, leaf)
     mark()
-    cut = [f.detach().float().requires_grad_(True) for f in feats]
-    hc_out = sample_hypercolumns(leaf.detach().float(), cut, batch["positions"], ext.strides)
-    hc_con = sample_hypercolumns(batch["content"], [f.float() for f in feats_con], batch["positions"], ext.strides)
-    target = module.bank.targets(batch["style_key"], batch["style"], ext)
-    total = strotss_loss(hc_out, hc_con, target, module.hparams.alpha, module.hparams.weighting,
-                         low_precision=module.loss_low_precision)[0].mean()
+    cut = [f.detach().float().requires_grad_(True) for f in feats_out]
+    total = module.objective_of_features(batch, leaf, cut, feats_con)[0]
     mark()
     total.backward()
     mark()
-    torch.autograd.backward([f for f in feats], [c.grad.to(f.dtype) for f, c in zip(feats, cut)])
+    torch.autograd.backward(feats_out, [c.grad.to(f.dtype) for f, c in zip(feats_out, cut)])
     mark()
     out.backward(leaf.grad)
     mark()
@@ -95,21 +91,32 @@ def _phased_step(module, opt, batch: dict, autocast, sync) -> list[float]:
     return [b - a for a, b in zip(marks, marks[1:])]
 
 
+def _fused_step(module, opt, batch: dict, autocast) -> None:
+    """One training step as Lightning runs it: forward, objective, backward, optimizer."""
+    with autocast():
+        total, _ = module.objective(batch, module(batch["content"], batch["style"]))
+    total.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run warm-up and timed steps and print the phase table and images/s."""
     import contextlib
 
     import torch
 
+    from strotss.losses.precision import loss_matmul_dtype
+    from strotss.teacher.optimizer import resolve_device
     from strotss.train.module import StrotssModule
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = resolve_device(args.device)
     kwargs = {"size": args.net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
     module = StrotssModule(model=args.model, model_kwargs=kwargs, extractor=args.extractor,
                            n_style=args.n_style, loss_precision=args.loss_precision).to(device)
     opt = module.configure_optimizers()
     batch = _batch(args.size, args.batch, args.positions, device)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync = device_sync(device)
     bf16 = args.precision == "bf16"
 
     def autocast():
@@ -117,30 +124,17 @@ def run(args: argparse.Namespace) -> int:
 
     for _ in range(args.warmup):
         _phased_step(module, opt, batch, autocast, sync)
-    times = torch.tensor([_phased_step(module, opt, batch, autocast, sync) for _ in range(args.steps)])
-    fused = []
-    for _ in range(args.steps):
-        sync()
-        t0 = time.perf_counter()
-        with autocast():
-            total, _ = module.objective(batch, module(batch["content"], batch["style"]))
-        total.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        sync()
-        fused.append(time.perf_counter() - t0)
-    mean = times.mean(0)
+    mean = torch.tensor([_phased_step(module, opt, batch, autocast, sync) for _ in range(args.steps)]).mean(0)
+    fused_s = median_seconds(lambda: _fused_step(module, opt, batch, autocast), args.steps, sync=sync)
     step = float(mean.sum())
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"train bench: {args.model} {args.net_size}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
           f"{args.positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
-          f"{module.loss_low_precision or torch.float32}, {name}")
+          f"{loss_matmul_dtype(args.loss_precision, device) or torch.float32}, {device_name(device)}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")
     for label, t in zip(PHASES, mean.tolist()):
         print(f"{label:<16}{1e3 * t:>10.1f}{100 * t / step:>8.1f}%")
     groups = {"student": (0, 5), "extractor": (1, 4), "loss": (2, 3)}
     for label, (a, b) in groups.items():
         print(f"{label + ' total':<16}{1e3 * float(mean[a] + mean[b]):>10.1f}{100 * float(mean[a] + mean[b]) / step:>8.1f}%")
-    fused_s = sum(fused) / len(fused)
     print(f"phased step {1e3 * step:.1f} ms; fused step {1e3 * fused_s:.1f} ms = {args.batch / fused_s:.1f} images/s")
     return 0

