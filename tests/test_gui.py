@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import shlex
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +18,11 @@ from strotss.cli import build_parser, main  # noqa: E402
 from strotss.errors import UserError  # noqa: E402
 from strotss.gui.inputs import check_mask_fits, load_upload  # noqa: E402
 from strotss.gui.jobs import JobCancelled, RefineJob, run_refine  # noqa: E402
-from strotss.gui.masks import BACKGROUND, layers_to_mask, pair_masks, snap_mask, tint  # noqa: E402
+from strotss.gui.app import Handlers  # noqa: E402
+from strotss.gui.masks import BACKGROUND, layers_to_mask, pair_masks, snap_mask  # noqa: E402
 from strotss.gui.points import add_click, as_array, format_pairs, save_pairs  # noqa: E402
+from strotss.gui.request import (MaskBase, Oversized, PageValues, Preview, RefineRequest, before_after,  # noqa: E402
+                                 describe, digest, editor_image, read_side)
 from strotss.imageio import read_rgb  # noqa: E402
 from strotss.teacher.guidance import load_points  # noqa: E402
 
@@ -63,15 +68,106 @@ def test_layers_become_palette_masks_with_background_rule():
         pair_masks(mask, layers_to_mask([_layer(hw, slice(0, 10), BLUE)], hw))
 
 
+def _rgba(image: np.ndarray) -> np.ndarray:
+    """An opaque RGBA copy, as the editor sends its background."""
+    return np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+
+
+def _editor(image: np.ndarray, layers: list[np.ndarray] | None = None) -> dict:
+    """An editor value as the page receives it: RGBA background and layers."""
+    return {"background": _rgba(image), "layers": layers or [], "composite": _rgba(image)}
+
+
 def test_uploaded_mask_is_the_base_under_new_paint():
-    """A bundled mask snaps to the palette, is tinted for display, and new paint goes over it."""
+    """A bundled mask snaps to the palette and is shown tinted; while the editor shows that view, the side reads as
+    the untinted image with new paint over the mask; once another image is uploaded, the mask no longer applies."""
     image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
-    mask = snap_mask(read_rgb(asset_path("guidance/content_mask.png")), image.shape[:2])
-    colours = {tuple(c) for c in np.unique(mask.reshape(-1, 3), axis=0)}
-    assert colours == {BLUE, GREEN}
-    assert tint(image, mask).shape == image.shape
-    painted = layers_to_mask([_layer(image.shape[:2], slice(0, 5), (255, 0, 0))], image.shape[:2], mask)
+    hw = image.shape[:2]
+    mask = snap_mask(read_rgb(asset_path("guidance/content_mask.png")), hw)
+    assert {tuple(c) for c in np.unique(mask.reshape(-1, 3), axis=0)} == {BLUE, GREEN}
+    base = MaskBase.over(image, mask)
+    assert not np.array_equal(base.view(), image)
+    shown, painted = read_side(_editor(base.view(), [_layer(hw, slice(0, 5), (255, 0, 0))]), base, 10**7, "content")
+    np.testing.assert_array_equal(shown, image)
     assert tuple(painted[0, 0]) == (255, 0, 0) and tuple(painted[-1, 0]) == tuple(mask[-1, 0])
+    assert describe("content", shown, painted) == "content image 512×341 px · regions blue, green, red"
+    other = image[::-1].copy()
+    shown, painted = read_side(_editor(other), base, 10**7, "content")
+    np.testing.assert_array_equal(shown, other)
+    assert not painted.any() and describe("content", shown, painted).endswith("no regions painted")
+
+
+def test_editor_images_are_checked_and_flattened():
+    """Missing and oversized editor images are one-line UserErrors; transparency is flattened on white."""
+    with pytest.raises(UserError, match="content image: none loaded"):
+        editor_image(None, 100, "content image")
+    with pytest.raises(UserError, match=r"style image: 700×700 px is 0\.5 MP, over this page's limit"):
+        editor_image({"background": Oversized(700, 700)}, 600 * 600, "style image")
+    with pytest.raises(UserError, match="20×10 px"):
+        editor_image({"background": np.zeros((10, 20, 4), np.uint8)}, 100, "content image")
+    clear = np.zeros((2, 2, 4), np.uint8)
+    clear[0, 0] = (10, 20, 30, 255)
+    flat = editor_image({"background": clear}, 100, "content image")
+    assert tuple(flat[0, 0]) == (10, 20, 30) and tuple(flat[1, 1]) == (255, 255, 255)
+
+
+def test_editor_decoding_stops_at_the_pixel_limit(tmp_path):
+    """An editor upload over the limit is read from its header only and reaches the handler as Oversized."""
+    import gradio as gr
+
+    from strotss.gui.app import limit_decoding
+
+    editor = limit_decoding(gr.ImageEditor(type="numpy", render=False), 600 * 600)
+    big, small = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (700, 700)).save(big, "PNG")
+    Image.new("RGB", (30, 20)).save(small, "PNG")
+    assert editor.convert_and_format_image(big.getvalue()) == Oversized(700, 700)
+    assert editor.convert_and_format_image(small.getvalue()).shape == (20, 30, 4)
+
+
+def test_request_from_page_values():
+    """The request reads images and masks from the editors, keeps a preview only for the same content and size."""
+    content = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    style = read_rgb(asset_path("style/pnst_vg_wheat_field.jpg"))
+    preview = Preview(digest(content), 64, np.zeros((43, 64, 3), np.uint8))
+    layer = _layer(style.shape[:2], slice(0, 10), BLUE)
+    values = PageValues(_editor(content), _editor(style, [layer]), None, None, [[1, 2, 3, 4]], preview, 0.5, 64, 10, 3)
+    req = RefineRequest.from_page(values, 10**7)
+    np.testing.assert_array_equal(req.content, content)
+    assert req.init is preview.image and (req.alpha, req.size, req.iters, req.seed) == (0.5, 64, 10, 3)
+    assert not req.masks[0].any() and tuple(req.masks[1][0, 0]) == BLUE and tuple(req.masks[1][-1, 0]) == BACKGROUND
+    assert req.points.tolist() == [[1, 2, 3, 4]]
+    assert RefineRequest.from_page(values._replace(size=128), 10**7).init is None
+    assert RefineRequest.from_page(values._replace(content=_editor(style)), 10**7).init is None
+    with pytest.raises(UserError, match="blue is painted on the style but not on the content"):
+        req.job(Path("unused"))
+    with pytest.raises(UserError, match="style image: none loaded"):
+        RefineRequest.from_page(values._replace(style=None), 10**7)
+
+
+def test_handlers_answer_with_one_line_messages(tmp_path):
+    """Mask and bundled-image handlers validate and describe; Preview without a student says how to turn it on."""
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    editor, base, message = h.load_mask("content", str(asset_path("guidance/style_mask.png")), _editor(image), None)
+    assert base is not None and "must have its image's shape" in message  # base is gr.skip(): nothing changes
+    editor, base, message = h.load_mask("content", str(asset_path("guidance/content_mask.png")), _editor(image), None)
+    np.testing.assert_array_equal(base.image, image)
+    assert editor["background"].shape == image.shape and message == "content image 512×341 px · regions blue, green"
+    assert h.image_loaded("content", _editor(base.view()), base)[1] == message  # the editor echoing the tinted view
+    assert "over this page's limit" in h.image_loaded("content", {"background": Oversized(700, 700)}, None)[1]
+    editor, base, view, message = h.pick("style", "pnst_vg_wheat_field.jpg")
+    assert base is None and view.shape == (405, 512, 3) and message.startswith("style image 512×405 px")
+    values = PageValues(_editor(image), _editor(image), None, None, [], None, 1.0, 64, 10, 0)
+    assert "Preview is off" in h.preview(*values)[2]
+
+
+def test_before_after_shows_both_at_one_size():
+    """A small result is raised to the content's size (up to the display limit), both sides the same shape."""
+    before, after = before_after(np.zeros((341, 512, 3), np.uint8), np.full((43, 64, 3), 7, np.uint8))
+    assert before.shape == after.shape == (344, 512, 3) and after.min() == 7
+    before, after = before_after(np.zeros((3000, 4000, 3), np.uint8), np.zeros((96, 128, 3), np.uint8))
+    assert before.shape == after.shape == (576, 768, 3)
 
 
 def test_point_clicks_round_trip_through_the_cli_format(tmp_path):

@@ -1,205 +1,331 @@
-"""Build the Gradio page: load images, paint or upload region masks, click point pairs, Preview and Refine."""
+"""Build the Gradio page: one editor per image (upload, paint, re-use a saved mask), controls in a row, and the
+result large beside the inputs as a before/after slider. Handlers live in `Handlers`, testable without a browser."""
 
+from __future__ import annotations
+
+import functools
+import io
 import tempfile
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+import gradio as gr
 import numpy as np
+import pandas as pd
+from gradio.data_classes import FileData
+from PIL import Image
 
 from strotss.assets import asset_path
 from strotss.errors import UserError
 from strotss.gui.inputs import DEFAULT_MAX_PIXELS, check_mask_fits, load_upload
-from strotss.gui.jobs import JobCancelled, RefineJob, run_refine
-from strotss.gui.masks import PALETTE, brush_colours, layers_to_mask, snap_mask, tint
-from strotss.gui.points import add_click, as_array, format_pairs
+from strotss.gui.jobs import JobCancelled, Progress, run_refine
+from strotss.gui.masks import PALETTE, brush_colours, snap_mask
+from strotss.gui.points import add_click, format_pairs
+from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, before_after,
+                                 describe, digest, editor_value, read_side)
 from strotss.student import Student
 from strotss.teacher.config import COARSEST, StrotssConfig
 
 ASSETS = Path(str(asset_path("content"))).parent
+SIDES = ("content", "style")
+FIRST_PAIR = {"content": "kodak_kodim16.jpg", "style": "pnst_vg_wheat_field.jpg"}  # shown on a first visit
+DEFAULT_SIZE = 256
 INTRO = """# strotss — guided region edits
-Load a **content** photo and a **style** painting, then paint matching regions with the **same colour** on both
-(palette: {palette}; eraser removes paint), or upload saved masks (black = unpainted) and paint over them. Unpainted pixels of both images form one more region pair, the
-background; leave both fully unpainted for no region guidance. Optionally click point pairs (content, then style).
-**Preview** runs the real-time student; **Refine** runs the optimizer, warm-started from the preview when there is one.
+Drop, paste or pick a **content** photo and a **style** painting, paint matching regions with the **same colour** on
+both ({palette}; unpainted parts pair with each other), then **Preview** (real-time student) or **Refine** (optimizer,
+starting from the preview). *Load saved mask* re-uses a downloaded mask; *Point pairs* (below) adds point pairs.
 """
 
 
-def _bundled(kind: str) -> list[str]:
-    """File names of the bundled sample images of one kind (content or style)."""
-    return sorted(p.name for p in (ASSETS / kind).iterdir() if p.suffix == ".jpg")
-
-
-def _editor_value(image: np.ndarray) -> dict[str, Any]:
-    """An ImageEditor value with image as the background and no paint."""
-    return {"background": image, "layers": [], "composite": image}
-
-
 def _fail(exc: UserError) -> str:
-    """Show a user error as a toast and return it as the page's message Markdown."""
-    import gradio as gr
-
+    """Show a user error as a toast and return it as the page's one-line message."""
     gr.Warning(str(exc))
     return f"⚠️ **{exc}**"
 
 
-def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-              weights: str | None = None, every: int = 5):
-    """The Blocks app; edits are saved under workdir; model is an optional student (.onnx or checkpoint)."""
-    import gradio as gr
-    import pandas as pd
+def bundled(side: str) -> list[str]:
+    """File names of the bundled sample images of one side (content or style)."""
+    return sorted(p.name for p in (ASSETS / side).iterdir() if p.suffix == ".jpg")
 
-    student = Student(model) if model else None
-    root = Path(workdir)
-    root.mkdir(parents=True, exist_ok=True)
-    stops: dict[str, threading.Event] = {}
-    brush = gr.Brush(colors=brush_colours(), default_color=brush_colours()[0], color_mode="fixed")
 
-    def load_image(path: str | None, bundled: str | None, side: str):
-        """Validate an uploaded or bundled image and reset that side's editor, points view and preview."""
-        if not path and not bundled:
-            return (gr.skip(),) * 6
+def limit_decoding(editor: gr.ImageEditor, max_pixels: int) -> gr.ImageEditor:
+    """Make an editor read each image's size from its header and pass Oversized instead of decoding one over
+    max_pixels (the browser sends uploads as PNG blobs; this keeps --max-pixels a limit on what the server decodes)."""
+    decode = editor.convert_and_format_image
+
+    def checked(file: FileData | bytes | None, flatten_on_white: bool = False) -> Any:
+        if file is not None:
+            try:
+                with Image.open(file.path if isinstance(file, FileData) else io.BytesIO(file)) as img:
+                    width, height = img.size
+            except (OSError, ValueError, Image.DecompressionBombError):
+                width = height = 0  # Gradio's own decoding reports it
+            if width * height > max_pixels:
+                return Oversized(width, height)
+        return decode(file, flatten_on_white)
+
+    editor.convert_and_format_image = checked  # an instance attribute: a subclass would make Gradio write a .pyi
+    return editor
+
+
+@dataclass
+class Handlers:
+    """The page's event handlers and what they share: work folder, upload limit, student and running Refines."""
+
+    root: Path
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    student: Student | None = None
+    weights: str | None = None
+    every: int = 5
+    stops: dict[str, threading.Event] = field(default_factory=dict)
+
+    def first_pair(self) -> dict[str, np.ndarray]:
+        """The bundled images a first visit shows, by side."""
+        return {side: load_upload(ASSETS / side / FIRST_PAIR[side], self.max_pixels, f"{side} image") for side in SIDES}
+
+    def first_preview(self, pair: dict[str, np.ndarray]) -> Preview | None:
+        """The student's preview of the first pair at the default size (None without a student)."""
+        if self.student is None:
+            return None
+        out = self.student.stylize(pair["content"], pair["style"], DEFAULT_SIZE)
+        return Preview(digest(pair["content"]), DEFAULT_SIZE, out)
+
+    def image_loaded(self, side: str, value: EditorValue | None, base: MaskBase | None) -> tuple[Any, str]:
+        """After an upload into one side's editor: check it; returns (points view, message).
+
+        Gradio 6.31 fires the editor's upload event reliably only into an empty editor, so this is a courtesy:
+        Preview and Refine read and check the editors themselves.
+        """
         try:
-            image = load_upload(path or ASSETS / side / bundled, max_pixels, f"{side} image")
+            image, mask = read_side(value, base, self.max_pixels, f"{side} image")
         except UserError as exc:
-            return (gr.skip(),) * 5 + (_fail(exc),)
-        h, w = image.shape[:2]
-        return image, None, _editor_value(image), image, None, f"{side} image loaded ({w}×{h} px)"
+            return gr.skip(), _fail(exc)
+        return image, describe(side, image, mask)
 
-    def load_mask(path: str | None, image: np.ndarray | None, side: str):
-        """Make an uploaded colour mask the base under new paint, after checking it fits the image."""
+    def pick(self, side: str, name: str | None) -> tuple[Any, ...]:
+        """A bundled image picked from the side's list, loaded into its editor; returns (editor, base, points view,
+        message)."""
+        if not name:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            image = load_upload(ASSETS / side / Path(name).name, self.max_pixels, f"{side} image")
+        except UserError as exc:
+            return gr.skip(), gr.skip(), gr.skip(), _fail(exc)
+        return editor_value(image), None, image, describe(side, image, np.zeros_like(image))
+
+    def load_mask(self, side: str, path: str | None, value: EditorValue | None,
+                  base: MaskBase | None) -> tuple[Any, Any, str]:
+        """A saved colour mask, checked against the side's image, becomes the tinted base under new paint (replacing
+        earlier paint and mask); returns (editor, base, message)."""
         if not path:
             return gr.skip(), gr.skip(), gr.skip()
         try:
-            if image is None:
-                raise UserError(f"load the {side} image before its mask")
-            mask = load_upload(path, max_pixels, f"{side} mask")
+            image, _ = read_side(value, base, self.max_pixels, f"{side} image")
+            mask = load_upload(path, self.max_pixels, f"{side} mask")
             check_mask_fits(mask, image, f"{side} mask")
-            mask = snap_mask(mask, image.shape[:2])
+            base = MaskBase.over(image, snap_mask(mask, image.shape[:2]))
         except UserError as exc:
             return gr.skip(), gr.skip(), _fail(exc)
-        return mask, _editor_value(tint(image, mask)), f"{side} mask loaded; paint over it to change regions"
+        return editor_value(base.view()), base, describe(side, image, base.mask)
 
-    def loaders(side: str) -> tuple:
-        """Handlers for one side: image upload, bundled pick, mask upload."""
-        return (lambda path: load_image(path, None, side), lambda name: load_image(None, name, side),
-                lambda path, image: load_mask(path, image, side))
-
-    def on_click(side: str):
-        """A select handler recording clicks on one side's points view."""
-        def click(pairs: list, pending: list | None, evt: gr.SelectData):
-            pairs, pending, note = add_click(pairs, pending, side, tuple(evt.index))
-            return pairs, pending, format_pairs(pairs), note
-        return click
-
-    def preview(content: np.ndarray | None, style: np.ndarray | None, size: int):
-        """Run the student at the output size."""
+    def preview(self, *values: Any) -> tuple[Any, Any, str]:
+        """Run the student at the output size; returns (before/after, preview state, message)."""
         try:
-            if content is None or style is None:
-                raise UserError("load a content and a style image first")
-            out = student.stylize(content, style, int(size))
+            if self.student is None:
+                raise UserError("Preview is off: start the page with a student, e.g. `strotss gui --model model.onnx`")
+            req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
+            out = self.student.stylize(req.content, req.style, req.size)
         except UserError as exc:
             return gr.skip(), gr.skip(), _fail(exc)
-        return out, out, "preview ready — Refine starts from it"
+        return before_after(req.content, out), Preview(digest(req.content), req.size, out), \
+            "preview ready — Refine starts from it"
 
-    def refine(content, style, content_base, style_base, content_edit, style_edit, pairs, init, alpha, size, seed, iters,
-               request: gr.Request) -> Iterator[tuple]:
-        """Stream the optimizer's intermediate images and loss; finish with downloads and the CLI command."""
-        stop = stops[request.session_hash] = threading.Event()
+    def refine(self, request: gr.Request, *values: Any) -> Iterator[tuple]:
+        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs)."""
+        stop = self.stops[request.session_hash] = threading.Event()
+        keep = (gr.skip(),) * 4
         try:
-            if content is None or style is None:
-                raise UserError("load a content and a style image first")
-            cmask = layers_to_mask((content_edit or {}).get("layers"), content.shape[:2], content_base)
-            smask = layers_to_mask((style_edit or {}).get("layers"), style.shape[:2], style_base)
-            job = RefineJob(Path(tempfile.mkdtemp(prefix="edit-", dir=root)), content, style, int(size), float(alpha),
-                            int(seed), int(iters), (cmask, smask), as_array(pairs), init, weights)
-            for p in run_refine(job, stop, every):
-                plot = pd.DataFrame({"iteration": np.arange(1, len(p.losses) + 1), "loss": p.losses})
-                note = f"iteration {p.step}/{p.total} · loss {p.losses[-1]:.4f}" if p.losses else "starting"
-                if p.done:
-                    yield p.image, f"done: {note}", plot, [str(f) for f in p.files], p.command, ""
-                else:
-                    yield p.image, note, plot, gr.skip(), gr.skip(), ""
+            req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
+            job = req.job(Path(tempfile.mkdtemp(prefix="edit-", dir=self.root)), self.weights)
+            for p in run_refine(job, stop, self.every):
+                yield self.progress(req.content, p)
         except JobCancelled:
-            yield gr.skip(), "cancelled", gr.skip(), gr.skip(), gr.skip(), "Refine cancelled"
+            yield (gr.skip(), "cancelled", *keep, "Refine cancelled")
         except UserError as exc:
-            yield gr.skip(), "not started", gr.skip(), gr.skip(), gr.skip(), _fail(exc)
+            yield (gr.skip(), "not started", *keep, _fail(exc))
         finally:
-            stops.pop(request.session_hash, None)
+            self.stops.pop(request.session_hash, None)
 
-    def cancel(request: gr.Request) -> str:
+    @staticmethod
+    def progress(content: np.ndarray, p: Progress) -> tuple:
+        """One Refine update as the result outputs: slider, status, plot, files, accordion, command, message."""
+        plot = pd.DataFrame({"iteration": np.arange(1, len(p.losses) + 1), "loss": p.losses})
+        note = f"iteration {p.step}/{p.total} · loss {p.losses[-1]:.4f}" if p.losses else "starting"
+        if not p.done:
+            return before_after(content, p.image), note, plot, gr.skip(), gr.skip(), gr.skip(), ""
+        return (before_after(content, p.image), f"done: {note}", plot, [str(f) for f in p.files],
+                gr.Accordion(open=True), p.command, "")
+
+    def cancel(self, request: gr.Request) -> str:
         """Ask this visitor's running Refine to stop."""
-        if request.session_hash in stops:
-            stops[request.session_hash].set()
+        if request.session_hash in self.stops:
+            self.stops[request.session_hash].set()
         return "cancelling…"
 
+
+@dataclass
+class Side:
+    """One image's components: its editor, bundled list, mask upload button, uploaded mask and point-click view."""
+
+    editor: gr.ImageEditor
+    pick: gr.Dropdown
+    mask: gr.UploadButton
+    base: gr.State
+    view: gr.Image
+
+
+@dataclass
+class Controls:
+    """The control row."""
+
+    alpha: gr.Slider
+    size: gr.Slider
+    iters: gr.Slider
+    seed: gr.Number
+    preview: gr.Button
+    refine: gr.Button
+    cancel: gr.Button
+
+
+@dataclass
+class Results:
+    """The result column: before/after slider, status, loss plot, downloads and command."""
+
+    slider: gr.ImageSlider
+    status: gr.Markdown
+    plot: gr.LinePlot
+    files: gr.File
+    accordion: gr.Accordion
+    command: gr.Code
+
+    def outputs(self, message: gr.Markdown) -> list[gr.components.Component]:
+        """The outputs of Refine, in Handlers.progress's order."""
+        return [self.slider, self.status, self.plot, self.files, self.accordion, self.command, message]
+
+
+def side_column(side: str, image: np.ndarray, max_pixels: int) -> Side:
+    """One image's editor (takes uploads and paste), with a compact bundled list and mask button under it."""
+    colours = brush_colours()
+    editor = limit_decoding(gr.ImageEditor(
+        editor_value(image), label=f"{side.capitalize()} — paint regions", sources=("upload", "clipboard"),
+        transforms=(), format="png", type="numpy", image_mode="RGBA", height=290, eraser=gr.Eraser(),
+        brush=gr.Brush(colors=colours, default_color=colours[0], color_mode="fixed"), elem_id=f"{side}-editor"),
+        max_pixels)
+    with gr.Row(equal_height=True):
+        pick = gr.Dropdown(bundled(side), value=FIRST_PAIR[side], show_label=False, container=False, scale=3,
+                           elem_id=f"{side}-pick")
+        mask = gr.UploadButton("Load saved mask", type="filepath", size="sm", scale=2, elem_id=f"{side}-mask")
+    view = gr.Image(image, label=f"{side.capitalize()} — click point pairs", interactive=False, render=False,
+                    elem_id=f"{side}-points")
+    return Side(editor, pick, mask, gr.State(None), view)
+
+
+def control_row(has_student: bool) -> Controls:
+    """Settings and the three buttons, in one row."""
+    with gr.Row(elem_id="controls"):
+        alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05, label="Content weight α",
+                          scale=2, elem_id="alpha")
+        size = gr.Slider(COARSEST, 1024, value=DEFAULT_SIZE, step=32, label="Output long side (px)", scale=2,
+                         elem_id="size")
+        iters = gr.Slider(5, 500, value=100, step=5, label="Iterations per scale", scale=2, elem_id="iters")
+        seed = gr.Number(StrotssConfig.seed, precision=0, label="Seed", scale=1, min_width=80)
+        preview = gr.Button("Preview", interactive=has_student, scale=1, min_width=90, elem_id="preview")
+        refine = gr.Button("Refine", variant="primary", scale=1, min_width=90, elem_id="refine")
+        cancel = gr.Button("Cancel", variant="stop", scale=1, min_width=90, elem_id="cancel")
+    return Controls(alpha, size, iters, seed, preview, refine, cancel)
+
+
+def result_column(first: tuple[np.ndarray, np.ndarray] | None) -> Results:
+    """The before/after slider, large, with status, loss, downloads and command under it."""
+    slider = gr.ImageSlider(first, label="Before / after — drag to compare", type="numpy", max_height=600,
+                            height=560, interactive=False, elem_id="result")
+    status = gr.Markdown("the bundled pair's preview; paint regions, then Refine" if first else "", elem_id="status")
+    with gr.Accordion("Downloads and command line", open=False) as accordion:
+        files = gr.File(label="Result, masks, points", file_count="multiple", interactive=False, height=120,
+                        elem_id="downloads")
+        command = gr.Code(label="Rerun this edit from the command line", language="shell", interactive=False,
+                          wrap_lines=True, lines=2, max_lines=6, elem_id="command")
+    with gr.Accordion("Objective", open=False):
+        plot = gr.LinePlot(x="iteration", y="loss", show_label=False, height=200)
+    return Results(slider, status, plot, files, accordion, command)
+
+
+def points_panel(sides: dict[str, Side], message: gr.Markdown) -> gr.State:
+    """The optional point-pairs panel (click a content point, then its style partner); returns the pairs' state."""
+    pairs, pending = gr.State([]), gr.State(None)
+    with gr.Accordion("Point pairs (optional)", open=False):
+        with gr.Row():
+            for side in SIDES:
+                sides[side].view.render()
+        pair_list = gr.Markdown(format_pairs([]), elem_id="pairs")
+        clear = gr.Button("Clear point pairs", size="sm")
+    for side in SIDES:
+        sides[side].view.select(_click(side), [pairs, pending], [pairs, pending, pair_list, message])
+    clear.click(lambda: ([], None, format_pairs([]), "point pairs cleared"), None, [pairs, pending, pair_list, message])
+    return pairs
+
+
+def _click(side: str) -> Callable:
+    """A select handler recording clicks on one side's points view."""
+    def click(pairs: list, pending: list | None, evt: gr.SelectData) -> tuple:
+        pairs, pending, note = add_click(pairs, pending, side, tuple(evt.index))
+        return pairs, pending, format_pairs(pairs), note
+    return click
+
+
+def wire(h: Handlers, sides: dict[str, Side], controls: Controls, results: Results, pairs: gr.State,
+         preview: gr.State, message: gr.Markdown) -> None:
+    """Connect the events: uploads and picks per side, Preview, Refine and Cancel."""
+    for side, s in sides.items():
+        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base], [s.view, message])
+        s.pick.input(functools.partial(h.pick, side), s.pick, [s.editor, s.base, s.view, message])
+        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base], [s.editor, s.base, message])
+    page = PageValues(sides["content"].editor, sides["style"].editor, sides["content"].base, sides["style"].base,
+                      pairs, preview, controls.alpha, controls.size, controls.iters, controls.seed)
+    controls.preview.click(h.preview, list(page), [results.slider, preview, message], concurrency_limit=2)
+    job = controls.refine.click(h.refine, list(page), results.outputs(message), concurrency_limit=1,
+                                concurrency_id="refine")
+    controls.cancel.click(h.cancel, None, results.status, cancels=[job], queue=False)
+
+
+def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+              weights: str | None = None, every: int = 5) -> gr.Blocks:
+    """The Blocks app; edits are saved under workdir; model is an optional student (.onnx or checkpoint)."""
+    root = Path(workdir)
+    root.mkdir(parents=True, exist_ok=True)
+    h = Handlers(root, max_pixels, Student(model) if model else None, weights, every)
+    pair = h.first_pair()
+    first = h.first_preview(pair)
     with gr.Blocks(title="strotss — guided edits") as demo:
         gr.Markdown(INTRO.format(palette=", ".join(PALETTE)))
         message = gr.Markdown(elem_id="message")
-        content, style, init = gr.State(None), gr.State(None), gr.State(None)
-        bases = {"content": gr.State(None), "style": gr.State(None)}
-        pairs, pending = gr.State([]), gr.State(None)
-        editors, views = {}, {}
+        controls = control_row(h.student is not None)
+        preview = gr.State(first)
         with gr.Row():
-            for side in ("content", "style"):
-                with gr.Column():
-                    pick = gr.Dropdown(_bundled(side), value=None, label=f"Bundled {side} image", elem_id=f"{side}-pick")
-                    upload = gr.File(label=f"Upload {side} image", type="filepath", elem_id=f"{side}-file")
-                    editors[side] = gr.ImageEditor(label=f"{side.capitalize()} — paint regions", sources=(),
-                                                   transforms=(), brush=brush, eraser=gr.Eraser(), format="png",
-                                                   type="numpy", image_mode="RGBA", elem_id=f"{side}-editor")
-                    mask_upload = gr.File(label=f"Upload {side} mask (re-use a saved mask)", type="filepath",
-                                          elem_id=f"{side}-mask-file")
-                state = content if side == "content" else style
-                views[side] = gr.Image(label=f"{side.capitalize()} — click point pairs", interactive=False,
-                                       render=False, elem_id=f"{side}-points")
-                outs = [state, bases[side], editors[side], views[side], init, message]
-                from_file, from_bundle, from_mask = loaders(side)
-                upload.upload(from_file, upload, outs).then(lambda: None, None, upload)
-                pick.input(from_bundle, pick, outs)
-                mask_upload.upload(from_mask, [mask_upload, state], [bases[side], editors[side], message]).then(
-                    lambda: None, None, mask_upload)
-        with gr.Accordion("Point pairs (optional)", open=False):
-            with gr.Row():
-                views["content"].render()
-                views["style"].render()
-            pair_list = gr.Markdown(format_pairs([]), elem_id="pairs")
-            clear = gr.Button("Clear point pairs")
-        for side in ("content", "style"):
-            views[side].select(on_click(side), [pairs, pending], [pairs, pending, pair_list, message])
-        clear.click(lambda: ([], None, format_pairs([]), "point pairs cleared"), None, [pairs, pending, pair_list, message])
-        with gr.Row():
-            alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05,
-                              label="Content weight α (higher keeps more content)")
-            size = gr.Slider(COARSEST, 1024, value=256, step=32, label="Output long side (px)", elem_id="size")
-            iters = gr.Slider(5, 500, value=100, step=5, label="Iterations per scale", elem_id="iters")
-            seed = gr.Number(StrotssConfig.seed, precision=0, label="Seed")
-        with gr.Row():
-            preview_btn = gr.Button("Preview", interactive=student is not None, elem_id="preview")
-            refine_btn = gr.Button("Refine", variant="primary", elem_id="refine")
-            cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel")
-        if student is None:
-            gr.Markdown("Preview is off: start the page with a student model, e.g. `strotss gui --model model.onnx`.")
-        with gr.Row():
-            result = gr.Image(label="Result", interactive=False, height=320, elem_id="result")
-            with gr.Column():
-                status = gr.Markdown(elem_id="status")
-                plot = gr.LinePlot(x="iteration", y="loss", label="Objective", height=220)
-        downloads = gr.File(label="Downloads: result, masks, points", file_count="multiple", elem_id="downloads")
-        command = gr.Code(label="Rerun this edit from the command line", language="shell", interactive=False,
-                          wrap_lines=True, lines=3, max_lines=6, elem_id="command")
-        size.change(lambda: None, None, init)
-        preview_btn.click(preview, [content, style, size], [result, init, message], concurrency_limit=2)
-        job = refine_btn.click(refine, [content, style, bases["content"], bases["style"], editors["content"], editors["style"], pairs, init, alpha,
-                                        size, seed, iters], [result, status, plot, downloads, command, message],
-                               concurrency_limit=1, concurrency_id="refine")
-        cancel_btn.click(cancel, None, status, cancels=[job], queue=False)
+            with gr.Column(scale=4):
+                sides = {side: side_column(side, pair[side], max_pixels) for side in SIDES}
+            with gr.Column(scale=5):
+                results = result_column(before_after(pair["content"], first.image) if first else None)
+        pairs = points_panel(sides, message)
+        wire(h, sides, controls, results, pairs, preview, message)
     demo.queue(default_concurrency_limit=1)
     return demo
 
 
 def launch(host: str = "127.0.0.1", port: int | None = None, workdir: str | Path | None = None,
-           block: bool = True, **kwargs: Any):
+           block: bool = True, **kwargs: Any) -> gr.Blocks:
     """Build the app and serve it (until interrupted when block); returns the running Blocks."""
     root = Path(workdir or tempfile.mkdtemp(prefix="strotss-gui-"))
     demo = build_app(root, **kwargs)

@@ -21,18 +21,27 @@ def load_upload(path: str | os.PathLike, max_pixels: int, name: str) -> np.ndarr
     Messages name the upload by its file name only, never by the server's temporary path.
     """
     p = Path(path)
-    limit = f"this page's limit of {max_pixels / 1e6:.1f} MP; downscale it first (the server's --max-pixels sets it)"
     try:
         with Image.open(p) as img:
             w, h = img.size
     except Image.DecompressionBombError:
         raise UserError(f"{name} ({p.name}): over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP, Pillow's safety limit, "
-                        f"and over {limit}") from None
+                        f"and over {_limit(max_pixels)}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UserError(f"{name} ({p.name}): not an image; upload a JPEG, PNG, WebP, BMP or TIFF file") from None
-    if w * h > max_pixels:
-        raise UserError(f"{name} ({p.name}): {w}×{h} px is {w * h / 1e6:.1f} MP, over {limit}")
+    check_pixels(w, h, max_pixels, f"{name} ({p.name})")
     return decode_rgb(p, f"{name} ({p.name})")
+
+
+def _limit(max_pixels: int) -> str:
+    """The page's pixel limit in words, with how to get under it."""
+    return f"this page's limit of {max_pixels / 1e6:.1f} MP; downscale it first (the server's --max-pixels sets it)"
+
+
+def check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
+    """Reject an image of width×height pixels over max_pixels, in one line that names it."""
+    if width * height > max_pixels:
+        raise UserError(f"{name}: {width}×{height} px is {width * height / 1e6:.1f} MP, over {_limit(max_pixels)}")
 
 
 def check_mask_fits(mask: np.ndarray, image: np.ndarray, name: str) -> None:

@@ -4,7 +4,8 @@ Rule for unpainted pixels: painted pixels take the nearest palette colour; unpai
 is one more region pair — the implicit background. So when both images are painted only partly, their unpainted
 parts are paired with each other; when one image is fully painted and the other is not, the page asks to paint
 or unpaint until both agree. When nothing is painted at all, there is no region guidance. An uploaded mask becomes
-the base under new paint (shown tinted on the image). The saved masks keep black for unpainted pixels, so `strotss optimize --regions` applies exactly the same rule.
+the base under new paint (shown tinted on the image). The saved masks keep black for unpainted pixels, so
+`strotss optimize --regions` applies exactly the same rule.
 """
 
 from __future__ import annotations
