@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def score(model: str, style: Path) -> dict:
     """Mean total and terms of one model over the bundled photos × style (one `strotss bench quality` run)."""
+    if Path(model).exists():
+        model = str(Path(model).resolve())  # the scoring runs in a scratch folder
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "strotss.cli", "bench", "quality", "--model", f"m={model}",
                         "--style", str(style), "--sheet", f"{tmp}/s.png", "--json", f"{tmp}/q.json"],
@@ -78,9 +80,11 @@ def main() -> None:
             ax.axhline(float(value), color="tab:red", linestyle="--", label=f"{label} ({float(value):.3f})")
         ax.set_title(panel, fontsize=10)
         ax.set_xlabel("training time, minutes")
+        ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    axes[0][0].set_ylabel(f"objective, {pairs} held-out photos × {args.style.stem} (lower is better)")
+    axes[0][0].set_ylabel("STROTSS objective (lower is better)")
+    fig.suptitle(f"Mean objective on {pairs} held-out photos × {args.style.stem}, 256 px", fontsize=11)
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)
