@@ -15,7 +15,7 @@ DESCRIPTION = """Run the main job end to end on the bundled sample images with t
               `arbitrary` (with The Starry Night) models, and the short run's network
   5. report:  OUT/comparison.png (content | style | short run | bundled wheat_field | teacher, with objectives)
 
-About 11 minutes on a 2-core CPU with the defaults; rerunning resumes and skips finished steps.
+About 10 minutes on a 2-core CPU with the defaults; rerunning resumes and skips finished steps.
 """
 CONTENT = "content/kodak_kodim16.jpg"
 STYLE = "style/pnst_vg_wheat_field.jpg"
