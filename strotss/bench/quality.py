@@ -92,11 +92,19 @@ def _photos(args: argparse.Namespace) -> list[Path]:
     return found
 
 
+def split_label(spec: str) -> tuple[str, str]:
+    """[LABEL=]PATH → (label or "", path); an existing path is never split, so `step=100.ckpt` stays whole."""
+    if Path(spec).exists():
+        return "", spec
+    label, sep, target = spec.partition("=")
+    return (label, target) if sep else ("", spec)
+
+
 def _model_method(spec: str, size: int) -> Method:
     """A model ([LABEL=]MODEL) as a method; a per-style model only answers pairs of the painting it learned."""
     from strotss.student import Student
 
-    label, _, model = spec.rpartition("=")
+    label, model = split_label(spec)
     student = Student(model)
     label = label or (Path(model).stem if Path(model).exists() else model)
 
@@ -113,7 +121,7 @@ def _images_method(spec: str, several_styles: bool) -> Method:
     from strotss.errors import UserError
     from strotss.imageio import IMAGE_SUFFIXES, read_rgb, resize_to
 
-    label, _, where = spec.rpartition("=")
+    label, where = split_label(spec)
     folder = Path(where)
     if not folder.is_dir():
         raise UserError(f"--images {folder}: not a folder")
