@@ -73,8 +73,5 @@ def score_image(output: Image, content: Image, style: Image, extractor: FeatureE
     Images are 1×3×H×W tensors in [0, 1] or H×W×3 arrays (uint8, or float in [0, 1]) moved to the extractor's
     device; output and content have the same size.
     """
-    if tuple(output.shape[-2:] if isinstance(output, torch.Tensor) else output.shape[:2]) != tuple(
-            content.shape[-2:] if isinstance(content, torch.Tensor) else content.shape[:2]):
-        raise ValueError(f"output {tuple(output.shape)} and content {tuple(content.shape)} differ in size")
     return PairScorer(content, style, extractor, alpha=alpha, weighting=weighting, n_positions=n_positions,
                       n_style=n_style, repeats=repeats, seed=seed)(output)
