@@ -30,6 +30,7 @@ GPU = "one NVIDIA H100 80GB HBM3 (lent machine), bf16-mixed, torch 2.11"
 GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after every 12-step epoch of the 96 "
             "photos (about half of the GPU time); the committed configs validate every 500 steps instead")
 GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
+CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
           "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
 HELD_OUT_PHOTOS = "the 12 bundled Kodak photos (strotss/assets/content): validation only, never trained on"
@@ -59,13 +60,26 @@ def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
             "--trainer.max_steps -1")
 
 
+def cpu_finetuned(recipe: dict, steps: int, wall: str) -> dict:
+    """A GPU recipe continued by configs/per_style_cpu_finetune.yaml on the 2-core CPU from its last checkpoint."""
+    t = recipe["training"]
+    t["config"] += ", then configs/per_style_cpu_finetune.yaml"
+    t["commands"].append("strotss train fit --config configs/per_style_cpu_finetune.yaml --data.content <photos> "
+                         "--model.init_weights runs/per_style/checkpoints/last.ckpt")
+    t["steps"] += f"; then {steps} steps × 4 photos fine-tuning on the CPU (fresh AdamW, lr 2e-4, cosine)"
+    t["batch"] = "8 (GPU), then 4 (CPU)"
+    t["hardware"] += f"; then {CPU}"
+    t["wall_time"] += f" on the GPU + {wall} on the CPU"
+    return recipe
+
+
 RECIPES = {
-    "wheat_field": per_style(
+    "wheat_field": cpu_finetuned(per_style(
         "pnst_vg_wheat_field.jpg", "Vincent van Gogh, Wheat Field with Cypresses (1889)",
         "1771 (805 with six runs sharing the GPU, then 966 alone after resuming)", "9 min 10 s",
         GPU_SHARED + ", then alone",
         [gpu_command("pnst_vg_wheat_field.jpg"), gpu_command("pnst_vg_wheat_field.jpg", "00:00:09:10")
-         + " --ckpt_path last"]),
+         + " --ckpt_path last"]), 1200, "81 min"),
     "starry_night": per_style(
         "pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", "817", "6 min 51 s", GPU_SHARED,
         [gpu_command("pnst_vg_starry_night.jpg")]),
