@@ -134,6 +134,64 @@ def test_crop_scale_one_trains_on_whole_photos() -> None:
     assert float((zoomed - whole).abs().mean()) > 0.05
 
 
+def test_content_size_trains_at_the_photos_use_scale() -> None:
+    """content_size: whole photos at that long side (aspect kept), or unscaled crops of them; positions inside."""
+    from torchvision.transforms import v2
+
+    from strotss.train.pairs import SampleMaker
+
+    photo = np.random.default_rng(0).integers(0, 256, (60, 120, 3), dtype=np.uint8)
+    style = np.full((64, 64, 3), 128, np.uint8)
+    fitted = v2.functional.resize(torch.from_numpy(photo).permute(2, 0, 1), [32, 64], antialias=True).float() / 255
+    for seed in range(3):
+        whole = SampleMaker(SampleSpec(crop=None, content_size=64, n_positions=50))(photo, style, "s", seed)
+        c = whole["content"]
+        assert c.shape == (3, 32, 64)
+        assert min(float((c - fitted).abs().max()), float((c - fitted.flip(-1)).abs().max())) < 1e-2
+        assert int(whole["positions"][:, 0].max()) < 32 and int(whole["positions"][:, 1].max()) < 64
+        crop = SampleMaker(SampleSpec(crop=24, content_size=64))(photo, style, "s", seed)["content"]
+        windows = torch.cat([fitted, fitted.flip(-1)], 0).unfold(1, 24, 1).unfold(2, 24, 1)  # 6×9×41×24×24
+        best = (windows.reshape(2, 3, 9, 41, 24, 24) - crop[None, :, None, None]).abs().amax(dim=(1, 4, 5)).min()
+        assert float(best) < 1e-2, "a crop is a window of the resized photo, not rescaled"
+    val = SampleMaker(SampleSpec(crop=None, content_size=64, train=False))(photo, style, "s", 0)["content"]
+    assert float((val - fitted).abs().max()) < 1e-2
+
+
+def test_whole_photo_training_runs_and_records_its_size(tmp_path: Path) -> None:
+    """Whole photos of different shapes, one per batch, gradients accumulated: trains, and the checkpoint's
+    train_size is the photos' long side."""
+    content = tmp_path / "c"
+    content.mkdir()
+    rng = np.random.default_rng(2)
+    for i, shape in enumerate([(40, 90), (90, 60), (64, 64), (50, 100)]):
+        Image.fromarray(rng.integers(0, 255, (*shape, 3), dtype=np.uint8)).save(content / f"p{i}.png")
+    style = make_folder(tmp_path / "style", 1, seed=7) / "img00.jpg"
+    data = StyleData(content=str(content), style=str(style), crop=None, content_size=48, style_size=48,
+                     n_positions=64, min_size=32, batch_size=1, num_workers=0, num_val=1)
+    module = StrotssModule(model_kwargs=TINY_NET, extractor_weights="random", n_style=64, val_repeats=1)
+    trainer = pl.Trainer(accelerator="cpu", max_steps=1, accumulate_grad_batches=2, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                         default_root_dir=tmp_path)
+    before = [p.detach().clone() for p in module.net.parameters()]
+    trainer.fit(module, datamodule=data)
+    assert trainer.global_step == 1
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.net.parameters()))
+    shapes = {tuple(data.train_set[(0, i)]["content"].shape) for i in range(3)}
+    assert shapes == {(3, 21, 48), (3, 48, 32), (3, 48, 48)}
+    trainer.save_checkpoint(tmp_path / "w.ckpt")
+    meta = torch.load(tmp_path / "w.ckpt", map_location="cpu", weights_only=True)["strotss"]
+    assert meta["train_size"] == 48
+
+
+def test_whole_photo_training_needs_a_size_and_batch_one(tmp_path: Path) -> None:
+    """crop: null without content_size, or with a batch of several photos, is a clear error before training."""
+    style = make_folder(tmp_path / "style", 1, seed=7) / "img00.jpg"
+    with pytest.raises(UserError, match="content_size"):
+        StyleData(style=str(style), crop=None)
+    with pytest.raises(UserError, match="batch_size 1"):
+        StyleData(style=str(style), crop=None, content_size=64, batch_size=4)
+
+
 def test_cosine_schedule_warms_up_then_decays_to_zero() -> None:
     """lr_schedule cosine: linear warm-up to lr, then down to 0 at trainer.max_steps; without max_steps, an error."""
     from types import SimpleNamespace

@@ -35,9 +35,12 @@ class StyleData(pl.LightningDataModule):
             content/style and the outputs feed the distillation term and the validation teacher gap.
         split: data set split to read.
         streaming: stream hub data sets instead of downloading them (no exact resume mid-stream).
-        crop: side of the random resized content crops.
-        crop_scale: range of the image area each crop covers; near 1 trains at the scale of whole photos
-            resized to `crop`, the way the stylizer is then used on them.
+        crop: side of the square content crops; None (with content_size) trains on whole photos.
+        crop_scale: range of the image area each random resized crop covers (when content_size is None).
+        content_size: None cuts random resized crops (crop_scale) and resizes them to `crop`. Set, every photo
+            is first resized to this long side, the scale the stylizer is then used at, and `crop` cuts
+            unscaled random squares from it, or with crop None the whole photo is the sample (batch_size 1;
+            raise trainer.accumulate_grad_batches for larger optimizer batches).
         style_size: long side of a single style image (per-style training, kept whole), or the side of the
             resized, centre-cropped squares of a style folder (arbitrary-style training, batched).
         n_positions: output/content sample positions per image for the loss.
@@ -50,15 +53,20 @@ class StyleData(pl.LightningDataModule):
 
     def __init__(self, content: str = "sample:content", style: str = "sample:style",
                  val_content: str | None = None, val_style: str | None = None, teacher: str | None = None,
-                 split: str = "train", streaming: bool = False, crop: int = 256,
-                 crop_scale: tuple[float, float] = (0.25, 1.0), style_size: int = 256,
+                 split: str = "train", streaming: bool = False, crop: int | None = 256,
+                 crop_scale: tuple[float, float] = (0.25, 1.0), content_size: int | None = None, style_size: int = 256,
                  n_positions: int = 1024, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
+        if crop is None and content_size is None:
+            raise UserError("data.crop: null trains on whole photos, which needs data.content_size (their long side)")
+        if crop is None and batch_size != 1:
+            raise UserError(f"data.crop: null trains on whole photos of different shapes, which cannot be batched; "
+                            f"set data.batch_size 1 (not {batch_size}) and trainer.accumulate_grad_batches instead")
         self.style_whole = Path(resolve_source(style)).is_file()
         self.spec = SampleSpec(crop, style_size, n_positions, min_size, crop_scale=tuple(crop_scale),
-                               style_whole=self.style_whole)
+                               style_whole=self.style_whole, content_size=content_size)
         self.train_set: Any = None
         self.val_set: Any = None
 
@@ -73,7 +81,7 @@ class StyleData(pl.LightningDataModule):
             return
         hp = self.hparams
         val_spec = SampleSpec(hp.crop, hp.style_size, hp.n_positions, hp.min_size, train=False,
-                              style_whole=self.style_whole)
+                              style_whole=self.style_whole, content_size=hp.content_size)
         if hp.teacher is not None:
             rows = open_images(hp.teacher)
             self._split(rows, lambda ds, spec: PairDataset(None, None, spec, seed=hp.seed, teacher=ds,

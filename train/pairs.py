@@ -28,16 +28,18 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class SampleSpec:
     """How samples are cut: crop side, style side, positions per image, smallest usable image, train or eval,
-    the range of image area a random crop covers, and whether the style is kept whole (one fixed painting,
-    long side = style_size) rather than centre-cropped to a square (many paintings batched together)."""
+    the range of image area a random crop covers, whether the style is kept whole (one fixed painting,
+    long side = style_size) rather than centre-cropped to a square (many paintings batched together), and
+    the long side photos are first resized to (None: random resized crops; with crop None: whole photos)."""
 
-    crop: int = 256
+    crop: int | None = 256
     style_size: int = 256
     n_positions: int = 1024
     min_size: int = 64
     train: bool = True
     crop_scale: tuple[float, float] = (0.25, 1.0)
     style_whole: bool = False
+    content_size: int | None = None
 
 
 def sample_seed(*keys: int) -> int:
@@ -57,10 +59,8 @@ class SampleMaker:
 
     def __init__(self, spec: SampleSpec) -> None:
         self.spec = spec
-        crop = (v2.RandomResizedCrop(spec.crop, scale=spec.crop_scale, antialias=True) if spec.train
-                else v2.Compose([v2.Resize(spec.crop, antialias=True), v2.CenterCrop(spec.crop)]))
         flip = [v2.RandomHorizontalFlip()] if spec.train else []
-        self.content_tf = v2.Compose([crop, *flip, v2.ToDtype(torch.float32, scale=True)])
+        self.content_tf = v2.Compose([*_content_crop(spec), *flip, v2.ToDtype(torch.float32, scale=True)])
         fit = ([v2.Resize(None, max_size=spec.style_size, antialias=True)] if spec.style_whole else
                [v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size)])
         self.style_tf = v2.Compose([*fit, v2.ToDtype(torch.float32, scale=True)])
@@ -79,11 +79,25 @@ class SampleMaker:
                 c, t = self.content_tf(c, t)
                 sample = {"content": c, "teacher": t}
             g = torch.Generator().manual_seed(seed)
-            pos = grid_positions(self.spec.crop, self.spec.crop, generator=g)
+            pos = grid_positions(*sample["content"].shape[-2:], generator=g)
             sample["positions"] = shuffled_subset(pos, self.spec.n_positions, generator=g)
         sample["style"] = self.style_tf(_image(style))
         sample["style_key"] = style_key
         return sample
+
+
+def _content_crop(spec: SampleSpec) -> list[v2.Transform]:
+    """Content transforms before the flip: random resized crops, or crops (or nothing) at a fixed photo scale."""
+    if spec.content_size is None:
+        if spec.train:
+            return [v2.RandomResizedCrop(spec.crop, scale=spec.crop_scale, antialias=True)]
+        return [v2.Resize(spec.crop, antialias=True), v2.CenterCrop(spec.crop)]
+    fit = v2.Resize(None, max_size=spec.content_size, antialias=True)
+    if spec.crop is None:
+        return [fit]
+    cut = (v2.RandomCrop(spec.crop, pad_if_needed=True, padding_mode="reflect") if spec.train
+           else v2.CenterCrop(spec.crop))
+    return [fit, cut]
 
 
 def _item(value: Any, root: Path | None = None) -> dict[str, Any]:
