@@ -12,6 +12,7 @@ from typing import Any, Callable, Literal, Mapping
 ModelName = Literal["per_style", "arbitrary"]
 Weighting = Literal["code", "paper"]
 LossPrecision = Literal["auto", "fp32", "bf16"]
+Trainable = Literal["all", "norms"]
 
 
 def choices(kind: Any) -> tuple[str, ...]:

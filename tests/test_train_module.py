@@ -16,6 +16,8 @@ import torch
 import yaml
 from train_helpers import REPO, TINY_NET, make_folder
 
+from strotss.errors import UserError
+from strotss.models import create_model, save_model
 from strotss.train.data import StyleData
 from strotss.train.module import StrotssModule
 from strotss.train.pairs import PairDataset, SampleSpec, collate_pairs
@@ -42,6 +44,38 @@ def test_overfitting_a_fixed_batch_halves_the_objective(tmp_path: Path) -> None:
         if losses[-1] <= 0.5 * losses[0]:
             break
     assert losses[-1] <= 0.5 * losses[0], losses[::20]
+
+
+def test_training_only_the_norms_lowers_the_objective_and_leaves_convolutions_alone(tmp_path: Path) -> None:
+    """trainable="norms": the optimizer holds only instance-norm scales/shifts; they alone lower the objective."""
+    torch.manual_seed(0)
+    content = open_images(make_folder(tmp_path / "c", 2))
+    style = open_images(make_folder(tmp_path / "s", 1, seed=5))
+    ds = PairDataset(content, style, SampleSpec(crop=48, style_size=48, n_positions=256, min_size=16))
+    batch = collate_pairs([ds[0], ds[1]])
+    with pytest.raises(UserError, match="init_weights"):
+        StrotssModule(model_kwargs=TINY_NET, trainable="norms")
+    trained = create_model("per_style", **TINY_NET)
+    torch.nn.init.normal_(trained.head[-1].weight, std=0.05)  # a fresh head is zero: stand in for a trained one
+    save_model(tmp_path / "trained.pt", trained, {"model_kwargs": TINY_NET})
+    module = StrotssModule(model_kwargs=TINY_NET, n_style=256, trainable="norms", lr=0.05,
+                           init_weights=str(tmp_path / "trained.pt"))
+    norms = {n for n, m in module.net.named_modules() if isinstance(m, torch.nn.InstanceNorm2d)}
+    before = {n: p.detach().clone() for n, p in module.net.named_parameters()}
+    opt = module.configure_optimizers()
+    assert sum(p.numel() for g in opt.param_groups for p in g["params"]) == sum(
+        p.numel() for n, p in module.net.named_parameters() if n.rsplit(".", 1)[0] in norms)
+    losses = []
+    for _ in range(30):
+        total, _ = module.objective(batch, module(batch["content"], batch["style"]))
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        losses.append(float(total))
+    assert losses[-1] < 0.9 * losses[0], losses[::5]
+    for name, p in module.net.named_parameters():
+        changed = not torch.equal(p, before[name])
+        assert changed == (name.rsplit(".", 1)[0] in norms), name
 
 
 def _config(tmp: Path, content: Path, style: Path) -> Path:
@@ -109,7 +143,8 @@ def test_ddp_matches_one_process_and_resume_is_exact(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("configs", [["per_style.yaml"], ["arbitrary.yaml"], ["arbitrary.yaml", "ddp.yaml"],
-                                     ["cpu_smoke.yaml"], ["per_style_cpu.yaml"], ["per_style_cpu_finetune.yaml"]])
+                                     ["cpu_smoke.yaml"], ["per_style_cpu.yaml"], ["per_style_cpu_finetune.yaml"],
+                                     ["per_style_cpu_whole_photos.yaml"]])
 def test_configs_parse(configs: list[str], capsys) -> None:
     """Every shipped config is valid for LightningCLI (--print_config resolves all classes and fields)."""
     from strotss.train.cli import run_cli

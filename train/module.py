@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.callbacks import Timer
 from torchmetrics import MeanMetric
 
-from strotss.choices import LossPrecision, ModelName, Weighting, check_choices
+from strotss.choices import LossPrecision, ModelName, Trainable, Weighting, check_choices
 from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
 from strotss.models import checkpoint_meta, create_model, load_model
@@ -51,6 +51,10 @@ class StrotssModule(pl.LightningModule):
         init_weights: start from the weights of this model file (`strotss.models.save_model`, a bundled
             model's source checkpoint or a Lightning checkpoint) with a fresh optimizer: fine-tuning, e.g. a
             GPU-trained network continued on a CPU. Resuming an interrupted run is --ckpt_path instead.
+        trainable: "all" trains every parameter of the network; "norms" only its normalization layers' scales
+            and shifts (about 3 k of base's 1.67 M), the rest frozen: fast, low-noise adaptation of a trained
+            network to new conditions, e.g. whole photos at the scale they are stylized at (a style lives
+            largely in those parameters: Dumoulin et al., 2017).
         weight_decay: AdamW weight decay.
         val_repeats: sample draws averaged per validation image by score_image.
         seed: seed of the style banks' pixel draws.
@@ -64,13 +68,18 @@ class StrotssModule(pl.LightningModule):
                  weighting: Weighting = "code", n_style: int = 5000, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
                  seed: int = 0, loss_precision: LossPrecision = "auto", lr_schedule: LrSchedule = "constant",
-                 warmup_steps: int = 0, init_weights: str | None = None) -> None:
+                 warmup_steps: int = 0, init_weights: str | None = None, trainable: Trainable = "all") -> None:
         super().__init__()
         self.save_hyperparameters()
         check_choices(StrotssModule.__init__, self.hparams)
         self.net = create_model(model, **(model_kwargs or {}))
         if init_weights is not None:
             self._load_init_weights(init_weights)
+        if trainable == "norms":
+            if init_weights is None:
+                raise UserError("model.trainable: norms adapts a trained network (a fresh one's output layer is "
+                                "zero, so its norms alone cannot move it); give --model.init_weights WEIGHTS")
+            _freeze_all_but_norms(self.net)
         self._loss_extractor = Unregistered(build_extractor(extractor, extractor_weights))
         self.bank = StyleBank(n_style, style_cache, seed)
         self.val_student = MeanMetric()
@@ -178,7 +187,8 @@ class StrotssModule(pl.LightningModule):
         self.val_teacher.reset()
 
     def configure_optimizers(self) -> Any:
-        """AdamW over the network's trainable parameters (a frozen style encoder stays frozen), optionally cosine."""
+        """AdamW over the network's trainable parameters (frozen ones, e.g. a style encoder, stay frozen),
+        optionally cosine."""
         params = [p for p in self.net.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         if self.hparams.lr_schedule == "constant":
@@ -222,5 +232,16 @@ class StrotssModule(pl.LightningModule):
         data_hparams = getattr(getattr(self.trainer, "datamodule", None), "hparams", {})
         style = data_hparams.get("style")
         style_name = Path(style).stem if style and self.hparams.model == "per_style" else None
-        checkpoint["strotss"] = checkpoint_meta(self.hparams.model, self.hparams.model_kwargs, style_name,
-                                                data_hparams.get("crop"))
+        train_size = data_hparams.get("content_size") or data_hparams.get("crop")
+        checkpoint["strotss"] = checkpoint_meta(self.hparams.model, self.hparams.model_kwargs, style_name, train_size)
+
+
+def _freeze_all_but_norms(net: torch.nn.Module) -> None:
+    """Leave only the affine parameters of normalization layers trainable (trainable="norms")."""
+    norm_types = (torch.nn.modules.batchnorm._NormBase, torch.nn.GroupNorm, torch.nn.LayerNorm)
+    keep = {id(p) for m in net.modules() if isinstance(m, norm_types) for p in m.parameters(recurse=False)}
+    if not keep:
+        raise UserError(f"trainable: norms, but {type(net).__name__} has no normalization layer with parameters")
+    for p in net.parameters():
+        if id(p) not in keep:
+            p.requires_grad_(False)
