@@ -135,14 +135,14 @@ def test_crop_scale_one_trains_on_whole_photos() -> None:
 
 
 def test_content_size_trains_at_the_photos_use_scale() -> None:
-    """content_size: whole photos at that long side (aspect kept), or unscaled crops of them; positions inside."""
-    from torchvision.transforms import v2
-
+    """content_size: whole photos resized to that long side as `stylize` resizes them (Lanczos, aspect kept), or
+    unscaled crops of them; positions inside."""
+    from strotss.imageio import resize_long_side
     from strotss.train.pairs import SampleMaker
 
     photo = np.random.default_rng(0).integers(0, 256, (60, 120, 3), dtype=np.uint8)
     style = np.full((64, 64, 3), 128, np.uint8)
-    fitted = v2.functional.resize(torch.from_numpy(photo).permute(2, 0, 1), [32, 64], antialias=True).float() / 255
+    fitted = torch.from_numpy(resize_long_side(photo, 64)).permute(2, 0, 1).float() / 255
     for seed in range(3):
         whole = SampleMaker(SampleSpec(crop=None, content_size=64, n_positions=50))(photo, style, "s", seed)
         c = whole["content"]
@@ -155,6 +155,18 @@ def test_content_size_trains_at_the_photos_use_scale() -> None:
         assert float(best) < 1e-2, "a crop is a window of the resized photo, not rescaled"
     val = SampleMaker(SampleSpec(crop=None, content_size=64, train=False))(photo, style, "s", 0)["content"]
     assert float((val - fitted).abs().max()) < 1e-2
+
+
+def test_a_whole_style_is_resized_as_the_objective_is_scored() -> None:
+    """One painting kept whole: the same Lanczos resize as `bench quality` and `stylize` (not a blurrier one)."""
+    from strotss.imageio import resize_long_side
+    from strotss.train.pairs import SampleMaker
+
+    painting = np.random.default_rng(1).integers(0, 256, (90, 150, 3), dtype=np.uint8)
+    photo = np.zeros((64, 64, 3), np.uint8)
+    got = SampleMaker(SampleSpec(crop=32, style_size=50, style_whole=True))(photo, painting, "s", 0)["style"]
+    want = torch.from_numpy(resize_long_side(painting, 50)).permute(2, 0, 1).float() / 255
+    assert got.shape == want.shape and torch.allclose(got, want, atol=1e-6)
 
 
 def test_whole_photo_training_runs_and_records_its_size(tmp_path: Path) -> None:

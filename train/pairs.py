@@ -19,6 +19,7 @@ from torch.utils.data import Dataset, DistributedSampler, IterableDataset, defau
 from torchvision.transforms import v2
 
 from strotss.errors import UserError
+from strotss.imageio import resize_long_side
 from strotss.losses import grid_positions, shuffled_subset
 from strotss.train.sources import decode_image
 
@@ -61,13 +62,21 @@ class SampleMaker:
         self.spec = spec
         flip = [v2.RandomHorizontalFlip()] if spec.train else []
         self.content_tf = v2.Compose([*_content_crop(spec), *flip, v2.ToDtype(torch.float32, scale=True)])
-        fit = ([v2.Resize(None, max_size=spec.style_size, antialias=True)] if spec.style_whole else
-               [v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size)])
+        fit = [] if spec.style_whole else [v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size)]
         self.style_tf = v2.Compose([*fit, v2.ToDtype(torch.float32, scale=True)])
 
     def __call__(self, content: np.ndarray, style: np.ndarray, style_key: str, seed: int,
                  teacher: np.ndarray | None = None) -> dict[str, Any]:
-        """One sample dict; the teacher output, when given, gets exactly the content's crop."""
+        """One sample dict; the teacher output, when given, gets exactly the content's crop.
+
+        A whole style, and photos at content_size, are resized like `strotss stylize` and the objective's
+        scoring resize them (Lanczos, strotss.imageio.resize_long_side): a smoother resize would train towards
+        a blurrier painting's statistics than the network is scored against.
+        """
+        if self.spec.content_size is not None:
+            content = resize_long_side(content, self.spec.content_size)
+        if self.spec.style_whole:
+            style = resize_long_side(style, self.spec.style_size)
         c = _image(content)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -87,17 +96,16 @@ class SampleMaker:
 
 
 def _content_crop(spec: SampleSpec) -> list[v2.Transform]:
-    """Content transforms before the flip: random resized crops, or crops (or nothing) at a fixed photo scale."""
+    """Content transforms before the flip: random resized crops, or, of a photo already resized to content_size,
+    unscaled crops (or nothing)."""
     if spec.content_size is None:
         if spec.train:
             return [v2.RandomResizedCrop(spec.crop, scale=spec.crop_scale, antialias=True)]
         return [v2.Resize(spec.crop, antialias=True), v2.CenterCrop(spec.crop)]
-    fit = v2.Resize(None, max_size=spec.content_size, antialias=True)
     if spec.crop is None:
-        return [fit]
-    cut = (v2.RandomCrop(spec.crop, pad_if_needed=True, padding_mode="reflect") if spec.train
-           else v2.CenterCrop(spec.crop))
-    return [fit, cut]
+        return []
+    return [v2.RandomCrop(spec.crop, pad_if_needed=True, padding_mode="reflect") if spec.train
+            else v2.CenterCrop(spec.crop)]
 
 
 def _item(value: Any, root: Path | None = None) -> dict[str, Any]:
