@@ -40,7 +40,7 @@ class StrotssModule(pl.LightningModule):
         extractor_weights: None for pretrained, "random" (tests only) or a path to a state dict.
         alpha: content weight α, fixed during training.
         weighting: "code" (authors' code) or "paper" term weighting.
-        n_style: style hypercolumns per style image in its cached bank.
+        n_style: style hypercolumns drawn afresh from each style image every step (its features are cached).
         style_cache: style banks kept in memory (LRU) for arbitrary-style training.
         distill_weight: weight of the L1 distance to teacher outputs when the data has them (0 turns it off).
         lr: AdamW learning rate.
@@ -57,7 +57,7 @@ class StrotssModule(pl.LightningModule):
             largely in those parameters: Dumoulin et al., 2017).
         weight_decay: AdamW weight decay.
         val_repeats: sample draws averaged per validation image by score_image.
-        seed: seed of the style banks' pixel draws.
+        seed: seed of the style pixel draws.
         loss_precision: "bf16" runs the loss's nearest-neighbour search and gradient-only matmuls in bfloat16
             (values stay fp32; see strotss.losses.precision),
             "fp32" keeps them exact, "auto" picks bf16 where the hardware has fast bf16 (CUDA, AVX512-BF16).
@@ -133,7 +133,7 @@ class StrotssModule(pl.LightningModule):
             pos = batch["positions"]
             out_hc = sample_hypercolumns(output.float(), [f.float() for f in feats_out], pos, ext.strides)
             con_hc = sample_hypercolumns(batch["content"].float(), [f.float() for f in feats_con], pos, ext.strides)
-            target = self.bank.targets(batch["style_key"], batch["style"], ext)
+            target = self.bank.targets(batch["style_key"], batch["style"], ext, draw=self.global_step)
             total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting,
                                         loss_precision=self.hparams.loss_precision)
         return total.mean(), {k: v.mean() for k, v in terms.items()}
