@@ -28,7 +28,10 @@ PARITY_MAX, PARITY_MEAN = 3, 0.25  # uint8 levels: fp16 may differ from fp32 by 
 
 GPU = "one NVIDIA H100 80GB HBM3 (lent machine), bf16-mixed, torch 2.11"
 GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after every 12-step epoch of the 96 "
-            "photos (about half of the GPU time); the committed configs validate every 500 steps instead")
+            "photos (about half of the GPU time); the committed configs validate every 500 steps instead. "
+            "Runs made before commits 621c80c and 3992ec0 (every GPU run, and wheat_field's first CPU "
+            "fine-tuning) drew one fixed set of style pixels per run and resized a single painting bilinearly; "
+            "today's code draws afresh every step and resizes a single painting with Lanczos, as the scorer does")
 GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
 CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
@@ -73,13 +76,38 @@ def cpu_finetuned(recipe: dict, steps: int, wall: str) -> dict:
     return recipe
 
 
+def whole_photo_finetuned(recipe: dict, steps: int, wall: str) -> dict:
+    """A recipe continued by configs/per_style_cpu_whole_photos.yaml on the CPU: its instance norms only, on whole
+    photos at 256 px, from the previous stage's last checkpoint."""
+    t = recipe["training"]
+    painting = recipe["painting"]
+    previous = "per_style_cpu_finetune" if "cpu_finetune" in t["config"] else "per_style"
+    t["data"] += ("; last, the same photos whole at 256 px long side (the scale they are stylized at, Lanczos), "
+                  "flips")
+    t["config"] += ", then configs/per_style_cpu_whole_photos.yaml"
+    style = "" if painting == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{painting}"
+    t["commands"].append("strotss train fit --config configs/per_style_cpu_whole_photos.yaml --data.content "
+                         f"<photos>{style} --model.init_weights runs/{previous}/checkpoints/last.ckpt"
+                         + ("" if steps == 900 else f" --trainer.max_steps {steps}"))
+    t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU, instance norms only (3.2 k parameters; "
+                   "fresh AdamW, lr 3e-3, cosine, fp32)")
+    batch = t["batch"] if isinstance(t["batch"], str) else f"{t['batch']} (GPU)"
+    t["batch"] = f"{batch}, then 1 whole photo (CPU)"
+    if t["hardware"].endswith(CPU):
+        t["wall_time"] = t["wall_time"].replace(" on the CPU", "") + f" + {wall} on the CPU"
+    else:
+        t["hardware"] += f"; then {CPU}"
+        t["wall_time"] += f" on the GPU + {wall} on the CPU"
+    return recipe
+
+
 RECIPES = {
-    "wheat_field": cpu_finetuned(per_style(
+    "wheat_field": whole_photo_finetuned(cpu_finetuned(per_style(
         "pnst_vg_wheat_field.jpg", "Vincent van Gogh, Wheat Field with Cypresses (1889)",
         "1771 (805 with six runs sharing the GPU, then 966 alone after resuming)", "9 min 10 s",
         GPU_SHARED + ", then alone",
         [gpu_command("pnst_vg_wheat_field.jpg"), gpu_command("pnst_vg_wheat_field.jpg", "00:00:09:10")
-         + " --ckpt_path last"]), 1200, "81 min"),
+         + " --ckpt_path last"]), 1200, "81 min"), 900, "20 min"),
     "starry_night": per_style(
         "pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", "817", "6 min 51 s", GPU_SHARED,
         [gpu_command("pnst_vg_starry_night.jpg")]),
