@@ -139,7 +139,8 @@ def test_resume_refuses_a_crafted_checkpoint(tmp_path, data, workdir):
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter")
 @pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.yaml") if p.name != "ddp.yaml"))
 def test_shipped_configs_keep_checkpoints_under_the_root(config, tmp_path, workdir):
-    """Every shipped config writes its checkpoints to <default_root_dir>/checkpoints, wherever the root is."""
+    """Every shipped config writes its checkpoints to <default_root_dir>/checkpoints, wherever the root is
+    (built with a fresh tiny network, so trainable=norms, which needs trained weights, is set back to all)."""
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from strotss.train.cli import StrotssCLI
@@ -149,7 +150,7 @@ def test_shipped_configs_keep_checkpoints_under_the_root(config, tmp_path, workd
     root = tmp_path / "root"
     built = StrotssCLI(StrotssModule, StyleData, run=False, args=[
         "--config", str(REPO / "configs" / config), "--trainer.default_root_dir", str(root),
-        "--trainer.accelerator", "cpu", "--model.extractor_weights", "random",
+        "--trainer.accelerator", "cpu", "--model.extractor_weights", "random", "--model.trainable", "all",
         "--model.model_kwargs", yaml.safe_dump({**TINY_NET, "style_encoder": "random"}
                                                if "arbitrary" in config else TINY_NET)])
     folders = [c.dirpath for c in built.trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint)]
