@@ -89,6 +89,52 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return ckpt
 
 
+def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """`net`'s parameters (fp32) read back from a per-style strotss ONNX export of the same architecture, and its
+    metadata: a shipped model (fp16 or fp32) can be fine-tuned without its source checkpoint.
+
+    The exporter merges initializers of equal value (every fresh norm's ones) and drops zero biases, so
+    parameters are matched by position, not name: the graph's Conv and InstanceNormalization nodes run in the
+    order of `net`'s modules.
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    p = Path(path)
+    try:
+        model = onnx.load(str(p))
+    except Exception as exc:  # onnx raises DecodeError and others for a file that is not a model
+        raise UserError(f"{p}: not an ONNX model ({exc.__class__.__name__})") from None
+    meta = {prop.key.removeprefix("strotss."): prop.value for prop in model.metadata_props}
+    if meta.get("kind") != "per_style":
+        raise UserError(f"{p}: only a per-style strotss ONNX model can give initial weights (this one: "
+                        f"{meta.get('kind', 'no strotss metadata')}); pass the checkpoint it was exported from")
+    inits = {init.name: init for init in model.graph.initializer}
+    producers = {out: node for node in model.graph.node for out in node.output}
+
+    def initializer(name: str) -> np.ndarray:
+        while name not in inits and name in producers and producers[name].op_type in ("Cast", "Identity"):
+            name = producers[name].input[0]
+        return numpy_helper.to_array(inits[name]).astype(np.float32)
+
+    layers = [n for n in model.graph.node if n.op_type in ("Conv", "InstanceNormalization")]
+    modules = [(name, m) for name, m in net.named_modules() if isinstance(m, (nn.Conv2d, nn.InstanceNorm2d))]
+    state: dict[str, torch.Tensor] = {}
+    if len(layers) == len(modules):
+        for node, (name, module) in zip(layers, modules):
+            sources = list(node.input[1:3]) + [""] * (3 - len(node.input))
+            for param, source in zip(("weight", "bias"), sources):
+                if getattr(module, param, None) is not None:  # an omitted bias is zero (ONNX Conv)
+                    state[f"{name}.{param}"] = (torch.from_numpy(initializer(source)) if source
+                                                else torch.zeros_like(getattr(module, param)))
+    own = net.state_dict()
+    if set(state) != set(own) or any(state[k].shape != own[k].shape for k in own):
+        raise UserError(f"{p}: its {len(layers)} layers do not fit this network's {len(modules)} (another size or "
+                        "model_kwargs); use the model_kwargs of its model card")
+    return state, meta
+
+
 def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the network from a strotss or Lightning checkpoint (strips the `net.` prefix), in eval mode."""
     ckpt = read_checkpoint(path)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -18,6 +19,7 @@ from train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.errors import UserError
 from strotss.models import create_model, save_model
+from strotss.pretrained import resolve_model
 from strotss.train.data import StyleData
 from strotss.train.module import StrotssModule
 from strotss.train.pairs import PairDataset, SampleSpec, collate_pairs
@@ -77,6 +79,36 @@ def test_training_only_the_norms_lowers_the_objective_and_leaves_convolutions_al
     for name, p in module.net.named_parameters():
         changed = not torch.equal(p, before[name])
         assert changed == (name.rsplit(".", 1)[0] in norms), name
+
+
+def test_init_weights_from_an_onnx_file_or_a_bundled_name(tmp_path: Path) -> None:
+    """init_weights reads a per-style ONNX export or a bundled model by name: training starts where it stood."""
+    from strotss.export.onnx_export import export_onnx
+    from strotss.export.runtime import StyleModel
+
+    trained = create_model("per_style", **TINY_NET)
+    torch.manual_seed(1)
+    torch.nn.init.normal_(trained.head[-1].weight, std=0.05)
+    save_model(tmp_path / "t.pt", trained, {"model_kwargs": TINY_NET})
+    onnx_path = export_onnx(tmp_path / "t.pt", tmp_path / "t.onnx")[0]
+    module = StrotssModule(model_kwargs=TINY_NET, init_weights=str(onnx_path), trainable="norms",
+                           extractor_weights="random")
+    x = torch.rand(1, 3, 40, 52)
+    with torch.no_grad():
+        assert torch.allclose(module.net.eval()(x), trained.eval()(x), atol=1e-6)
+    bundled = StrotssModule(model_kwargs={"size": "base"}, init_weights="wheat_field", extractor_weights="random")
+    photo = np.random.default_rng(0).random((1, 3, 48, 64), dtype=np.float32)
+    with torch.no_grad():
+        ours = bundled.net.eval()(torch.from_numpy(photo)).numpy()
+    assert np.abs(ours - photo).max() > 0.1  # a trained network, not the identity a fresh one starts as
+    assert np.abs(ours - StyleModel(resolve_model("wheat_field"))(photo)).max() < 2e-2  # its fp16 ONNX twin
+    with pytest.raises(UserError, match="model_kwargs of its model card"):
+        StrotssModule(model_kwargs=TINY_NET, init_weights="wheat_field", extractor_weights="random")
+    with pytest.raises(UserError, match="only a per-style"):
+        StrotssModule(model="arbitrary", init_weights="arbitrary", extractor_weights="random")
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    with pytest.raises(UserError, match="bad.onnx: not an ONNX model"):
+        StrotssModule(model_kwargs=TINY_NET, init_weights=str(tmp_path / "bad.onnx"), extractor_weights="random")
 
 
 def _config(tmp: Path, content: Path, style: Path) -> Path:

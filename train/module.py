@@ -15,7 +15,8 @@ from torchmetrics import MeanMetric
 from strotss.choices import LossPrecision, ModelName, Trainable, Weighting, check_choices
 from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
-from strotss.models import checkpoint_meta, create_model, load_model
+from strotss.models import checkpoint_meta, create_model, load_model, onnx_state_dict
+from strotss.pretrained import resolve_model
 from strotss.train.checkpoints import as_saved_at_last_batch
 from strotss.train.style_bank import StyleBank
 
@@ -49,8 +50,9 @@ class StrotssModule(pl.LightningModule):
             with a decay).
         warmup_steps: steps of linear warm-up for the cosine schedule.
         init_weights: start from the weights of this model file (`strotss.models.save_model`, a bundled
-            model's source checkpoint or a Lightning checkpoint) with a fresh optimizer: fine-tuning, e.g. a
-            GPU-trained network continued on a CPU. Resuming an interrupted run is --ckpt_path instead.
+            model's source checkpoint, a Lightning checkpoint, or a per-style ONNX file or bundled name such
+            as wheat_field) with a fresh optimizer: fine-tuning, e.g. a GPU-trained network continued on a
+            CPU. Resuming an interrupted run is --ckpt_path instead.
         trainable: "all" trains every parameter of the network; "norms" only its normalization layers' scales
             and shifts (about 3 k of base's 1.67 M), the rest frozen: fast, low-noise adaptation of a trained
             network to new conditions, e.g. whole photos at the scale they are stylized at (a style lives
@@ -87,16 +89,24 @@ class StrotssModule(pl.LightningModule):
         self.skipped = 0
 
     def _load_init_weights(self, path: str) -> None:
-        """Copy a saved network's weights into self.net; its type and size must match this run's."""
-        net, meta = load_model(path)
+        """Copy a saved network's weights into self.net; its type and size must match this run's.
+
+        `path` may be a checkpoint, a per-style ONNX file or a bundled model's name.
+        """
+        source = resolve_model(path)
+        if source.suffix.lower() == ".onnx":
+            state, meta = onnx_state_dict(source, self.net)
+        else:
+            net, meta = load_model(source)
+            state = net.state_dict()
         if meta.get("model_name") != self.hparams.model:
             raise UserError(f"{path}: a {meta.get('model_name')} network, but this run trains model={self.hparams.model}")
         try:
-            self.net.load_state_dict(net.state_dict())
+            self.net.load_state_dict(state)
         except RuntimeError as exc:
             raise UserError(f"{path}: weights do not fit model_kwargs={self.hparams.model_kwargs} "
                             f"({str(exc).splitlines()[0]}); use the model_kwargs it was trained with "
-                            f"({meta.get('model_kwargs')})") from None
+                            f"({meta.get('model_kwargs', 'see its model card')})") from None
 
     @property
     def extractor(self) -> FeatureExtractor:
