@@ -34,6 +34,8 @@ GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after e
             "today's code draws afresh every step and resizes a single painting with Lanczos, as the scorer does")
 GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
 CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
+CPU_AVX2 = ("2 CPU cores (AMD EPYC with AVX2, no AVX-512: a slower development machine), two runs sharing them "
+            "(one thread each), fp32, torch 2.14.1")
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
           "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
 HELD_OUT_PHOTOS = "the 12 bundled Kodak photos (strotss/assets/content): validation only, never trained on"
@@ -76,9 +78,11 @@ def cpu_finetuned(recipe: dict, steps: int, wall: str) -> dict:
     return recipe
 
 
-def whole_photo_finetuned(recipe: dict, steps: int, wall: str) -> dict:
+def whole_photo_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[str, str] | None = None,
+                          hardware: str = CPU) -> dict:
     """A recipe continued by configs/per_style_cpu_whole_photos.yaml on the CPU: its instance norms only, on whole
-    photos at 256 px, from the previous stage's last checkpoint."""
+    photos at 256 px, from the previous stage's last checkpoint, or from `bundled` = (name, commit): the model of
+    that name bundled at that commit (its fp16 ONNX file, which `--model.init_weights` reads)."""
     t = recipe["training"]
     painting = recipe["painting"]
     previous = "per_style_cpu_finetune" if "cpu_finetune" in t["config"] else "per_style"
@@ -86,17 +90,23 @@ def whole_photo_finetuned(recipe: dict, steps: int, wall: str) -> dict:
                   "flips")
     t["config"] += ", then configs/per_style_cpu_whole_photos.yaml"
     style = "" if painting == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{painting}"
+    init = f"runs/{previous}/checkpoints/last.ckpt"
+    if bundled:
+        name, commit = bundled
+        init = f"runs/previous_{name}.onnx"
+        t["commands"].append(f"git show {commit}:strotss/pretrained/{name}.onnx > {init}")
     t["commands"].append("strotss train fit --config configs/per_style_cpu_whole_photos.yaml --data.content "
-                         f"<photos>{style} --model.init_weights runs/{previous}/checkpoints/last.ckpt"
+                         f"<photos>{style} --model.init_weights {init}"
                          + ("" if steps == 900 else f" --trainer.max_steps {steps}"))
     t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU, instance norms only (3.2 k parameters; "
-                   "fresh AdamW, lr 3e-3, cosine, fp32)")
+                   "fresh AdamW, lr 3e-3, cosine, fp32)"
+                   + (f", from the fp16 weights bundled at commit {bundled[1]}" if bundled else ""))
     batch = t["batch"] if isinstance(t["batch"], str) else f"{t['batch']} (GPU)"
     t["batch"] = f"{batch}, then 1 whole photo (CPU)"
-    if t["hardware"].endswith(CPU):
+    if t["hardware"].endswith(hardware):
         t["wall_time"] = t["wall_time"].replace(" on the CPU", "") + f" + {wall} on the CPU"
     else:
-        t["hardware"] += f"; then {CPU}"
+        t["hardware"] += f"; then {hardware}"
         t["wall_time"] += f" on the GPU + {wall} on the CPU"
     return recipe
 
@@ -108,12 +118,13 @@ RECIPES = {
         GPU_SHARED + ", then alone",
         [gpu_command("pnst_vg_wheat_field.jpg"), gpu_command("pnst_vg_wheat_field.jpg", "00:00:09:10")
          + " --ckpt_path last"]), 1200, "81 min"), 900, "20 min"),
-    "starry_night": per_style(
+    "starry_night": whole_photo_finetuned(per_style(
         "pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", "817", "6 min 51 s", GPU_SHARED,
-        [gpu_command("pnst_vg_starry_night.jpg")]),
-    "great_wave": per_style(
+        [gpu_command("pnst_vg_starry_night.jpg")]), 300, "36 min", ("starry_night", "d5b32fa"), CPU_AVX2),
+    "great_wave": whole_photo_finetuned(per_style(
         "pnst_wave_crop.jpg", "Katsushika Hokusai, The Great Wave off Kanagawa (c. 1831), crop", "805",
-        "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]),
+        "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
+        CPU_AVX2),
     "arbitrary": {
         "kind": "arbitrary", "size": "base", "painting": None, "style": "any painting (style image at run time)",
         "training": {

@@ -116,6 +116,9 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
     def initializer(name: str) -> np.ndarray:
         while name not in inits and name in producers and producers[name].op_type in ("Cast", "Identity"):
             name = producers[name].input[0]
+        if name not in inits:
+            raise UserError(f"{p}: a layer's parameters are computed in the graph, not stored; pass the checkpoint "
+                            "it was exported from")
         return numpy_helper.to_array(inits[name]).astype(np.float32)
 
     layers = [n for n in model.graph.node if n.op_type in ("Conv", "InstanceNormalization")]
@@ -130,8 +133,8 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
                                                 else torch.zeros_like(getattr(module, param)))
     own = net.state_dict()
     if set(state) != set(own) or any(state[k].shape != own[k].shape for k in own):
-        raise UserError(f"{p}: its {len(layers)} layers do not fit this network's {len(modules)} (another size or "
-                        "model_kwargs); use the model_kwargs of its model card")
+        raise UserError(f"{p}: its {len(layers)} convolution and norm layers do not fit the {len(modules)} of this "
+                        "network in number or shape (another size); use the model_kwargs of its model card")
     return state, meta
 
 
