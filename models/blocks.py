@@ -54,6 +54,34 @@ class ModulatedNorm(nn.Module):
         return self.norm(x) * (1.0 + gamma[:, :, None, None]) + beta[:, :, None, None]
 
 
+class FixedNoise(nn.Module):
+    """Add a fixed, seeded Gaussian pattern of std `std` to B×3×H×W images of any size (a texture seed).
+
+    A deterministic network paints nothing where the photo is flat (sky, walls): no input variation reaches
+    its strokes. Fixed noise gives it some (Ulyanov et al., 2016, fed noise to texture networks), and being
+    the same for every call it keeps video frames stable. Two tiles with coprime sides (251, 256 px), each of
+    variance std²/2, add up to a pattern that repeats only every 64 256 px, stored in 1.5 MB of fp32.
+    """
+
+    sides = (251, 256)
+
+    def __init__(self, std: float, channels: int = 3, seed: int = 0) -> None:
+        super().__init__()
+        self.std = std
+        g = torch.Generator().manual_seed(seed)
+        for i, side in enumerate(self.sides):
+            tile = torch.randn(1, channels, side, side, generator=g) * (std / len(self.sides) ** 0.5)
+            self.register_buffer(f"tile{i}", tile, persistent=False)  # regenerated from the seed, not saved
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x plus the pattern's top-left H×W window."""
+        h, w = x.shape[-2:]
+        for i, side in enumerate(self.sides):
+            tile = getattr(self, f"tile{i}")
+            x = x + tile.repeat(1, 1, (h + side - 1) // side, (w + side - 1) // side)[..., :h, :w].to(x.dtype)
+        return x
+
+
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Pad the bottom and right edges so H and W become multiples of `multiple`, and at least 2 × `multiple`.
 

@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
-from strotss.models.blocks import ConvNormAct, ResidualBlock, conv, pad_to_multiple, residual_output
+from strotss.models.blocks import ConvNormAct, FixedNoise, ResidualBlock, conv, pad_to_multiple, residual_output
 from strotss.models.sizes import Size, resolve_size
 
 
@@ -15,6 +15,8 @@ class PerStyleNet(nn.Module):
     """Residual encoder-decoder with instance norm, reflection padding and resize-conv upsampling.
 
     `size` names a preset of strotss.models.sizes; channels, num_blocks and separable override it.
+    `noise` > 0 adds a fixed Gaussian pattern of that std (RGB in [0, 1] units) to the input, which lets the
+    network paint strokes on flat regions (strotss.models.blocks.FixedNoise); 0 leaves the input as it is.
 
     RGB in [0, 1] → RGB in [0, 1], any size; H and W are reflect-padded to a multiple of `stride`
     inside forward and cropped back. Export uses `forward_aligned` and lets the runtime pad.
@@ -23,8 +25,11 @@ class PerStyleNet(nn.Module):
     stride = 4
 
     def __init__(self, size: Size = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
-                 separable: bool | None = None) -> None:
+                 separable: bool | None = None, noise: float = 0.0) -> None:
         super().__init__()
+        if noise < 0:
+            raise ValueError(f"noise {noise}: the std of the fixed input noise must be 0 (none) or more")
+        self.noise = FixedNoise(noise) if noise > 0 else nn.Identity()
         spec = resolve_size(size, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
         self.encoder = nn.Sequential(
@@ -43,6 +48,7 @@ class PerStyleNet(nn.Module):
 
     def forward_aligned(self, x: torch.Tensor) -> torch.Tensor:
         """Stylize a B×3×H×W batch whose H and W are multiples of `stride`."""
+        x = self.noise(x)
         return residual_output(x, self.head(self.decoder(self.blocks(self.encoder(x)))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -50,6 +50,15 @@ def per_style(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def per_style_noise(tmp_path_factory):
+    """A per-style net with fixed input noise, exported: the pattern must travel into the graph exactly."""
+    d = tmp_path_factory.mktemp("per_style_noise")
+    net = perturb(create_model("per_style", noise=0.05))
+    save_model(d / "n.pt", net, {"model_kwargs": {"noise": 0.05}, "style_name": "mosaic", "train_size": 256})
+    return net, quiet_export(d / "n.pt", d / "n.onnx", simplify=True)[0]
+
+
+@pytest.fixture(scope="module")
 def arbitrary(tmp_path_factory):
     d = tmp_path_factory.mktemp("arbitrary")
     net = perturb(create_model("arbitrary", style_encoder="random"))
@@ -76,6 +85,16 @@ def test_per_style_onnx_matches_torch(per_style, size):
         ref = net(torch.from_numpy(x)).numpy()
     assert np.abs(StyleModel(fp32)(x) - ref).max() < 1e-3
     assert np.abs(StyleModel(fp16)(x) - ref).max() < 2e-2
+
+
+@pytest.mark.parametrize("size", [(1, 64, 64), (1, 300, 530)])
+def test_per_style_noise_onnx_matches_torch(per_style_noise, size):
+    net, path = per_style_noise
+    x = np.full((size[0], 3, *size[1:]), 0.5, dtype=np.float32)  # flat: the output is all noise-made detail
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    assert ref.std() > 0.01
+    assert np.abs(StyleModel(path)(x) - ref).max() < 1e-3
 
 
 def test_metadata_and_graph(per_style):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from strotss.models import ArbitraryStyleNet, PerStyleNet, create_model, load_model, save_model
+from strotss.models.blocks import FixedNoise
 
 
 def perturb(model: torch.nn.Module, scale: float = 0.1) -> torch.nn.Module:
@@ -35,6 +36,24 @@ def test_per_style_shape_finite(size):
 def test_per_style_starts_as_identity():
     x = torch.rand(1, 3, 31, 29)
     assert torch.allclose(PerStyleNet().eval()(x), x.clamp(1e-3, 1 - 1e-3), atol=1e-5)
+
+
+def test_fixed_noise_is_seeded_stationary_and_does_not_repeat_at_a_tile():
+    noise = FixedNoise(0.05)
+    pattern = noise(torch.zeros(1, 3, 600, 700))
+    assert torch.equal(pattern, FixedNoise(0.05)(torch.zeros(1, 3, 600, 700)))  # same every call and process
+    assert abs(pattern.std().item() - 0.05) < 2e-3 and abs(pattern.mean().item()) < 2e-3
+    assert torch.equal(noise(torch.zeros(1, 3, 40, 50)), pattern[..., :40, :50])  # one pattern, any size
+    for side in FixedNoise.sides:  # neither tile's period shows alone
+        assert (pattern[..., :side, :] - pattern[..., side:2 * side, :]).abs().mean() > 0.03
+
+
+def test_per_style_noise_paints_flat_input_and_rejects_negative_std():
+    flat = torch.full((1, 3, 64, 64), 0.5)
+    assert PerStyleNet().eval()(flat).std() == 0
+    assert abs(PerStyleNet(noise=0.03).eval()(flat).std().item() - 0.03) < 3e-3  # identity init + noise
+    with pytest.raises(ValueError, match="noise"):
+        PerStyleNet(noise=-0.1)
 
 
 def test_per_style_gradients_flow():
