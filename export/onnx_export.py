@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 from pathlib import Path
@@ -169,7 +170,8 @@ def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp1
         raise UserError(f"{checkpoint}: --style needs an arbitrary-style checkpoint; this one is per-style")
     props = {"stride": net.stride, "train_size": meta.get("train_size"), "style_name": meta.get("style_name"),
              "normalization": metadata.NORMALIZATION, "version": meta.get("version", __version__),
-             "exporter_version": __version__, "model_name": meta.get("model_name")}
+             "exporter_version": __version__, "model_name": meta.get("model_name"),
+             "model_kwargs": json.dumps(meta.get("model_kwargs") or {}, sort_keys=True)}
     image = torch.rand(1, 3, 64, 64)
     image_axes = {0: "batch", 2: "height", 3: "width"}
     finish = {"fp16": fp16, "simplify": simplify}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -106,7 +107,9 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
         model = onnx.load(str(p))
     except Exception as exc:  # onnx raises DecodeError and others for a file that is not a model
         raise UserError(f"{p}: not an ONNX model ({exc.__class__.__name__})") from None
-    meta = {prop.key.removeprefix("strotss."): prop.value for prop in model.metadata_props}
+    meta: dict[str, Any] = {prop.key.removeprefix("strotss."): prop.value for prop in model.metadata_props}
+    if "model_kwargs" in meta:  # JSON since the exporter stored it (files exported before lack it)
+        meta["model_kwargs"] = json.loads(meta["model_kwargs"])
     if meta.get("kind") != "per_style":
         raise UserError(f"{p}: only a per-style strotss ONNX model can give initial weights (this one: "
                         f"{meta.get('kind', 'no strotss metadata')}); pass the checkpoint it was exported from")

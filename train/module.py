@@ -101,6 +101,12 @@ class StrotssModule(pl.LightningModule):
             state = net.state_dict()
         if meta.get("model_name") != self.hparams.model:
             raise UserError(f"{path}: a {meta.get('model_name')} network, but this run trains model={self.hparams.model}")
+        source_noise = (meta.get("model_kwargs") or {}).get("noise", 0.0)
+        own_noise = (self.hparams.model_kwargs or {}).get("noise", 0.0)
+        if source_noise and source_noise != own_noise:  # adding noise is a fine-tuning stage; losing it is a slip
+            raise UserError(f"{path}: trained with fixed input noise {source_noise}, but this run's model_kwargs "
+                            f"give noise {own_noise}; use the model_kwargs of its model card "
+                            f"({meta.get('model_kwargs')})")
         try:
             self.net.load_state_dict(state)
         except RuntimeError as exc:
