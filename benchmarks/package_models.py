@@ -36,6 +36,8 @@ GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py
 CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 CPU_AVX2 = ("2 CPU cores (AMD EPYC with AVX2, no AVX-512: a slower development machine), two runs sharing them "
             "(one thread each), fp32, torch 2.14.1")
+CPU_SHARED = ("2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), two runs sharing them (one thread "
+              "each), fp32, torch 2.14.1")
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
           "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
 HELD_OUT_PHOTOS = "the 12 bundled Kodak photos (strotss/assets/content): validation only, never trained on"
@@ -111,16 +113,38 @@ def whole_photo_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[st
     return recipe
 
 
+def noise_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[str, str], hardware: str = CPU_SHARED) -> dict:
+    """A recipe continued by configs/per_style_cpu_noise.yaml on the CPU: fixed input noise (std 0.03) added to the
+    network, its norms adapted to it on whole photos, from the model bundled as `bundled` = (name, commit)."""
+    t = recipe["training"]
+    name, commit = bundled
+    init = f"runs/previous_{name}.onnx"
+    style = "" if recipe["painting"] == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{recipe['painting']}"
+    t["config"] += ", then configs/per_style_cpu_noise.yaml"
+    t["commands"] += [f"git show {commit}:strotss/pretrained/{name}.onnx > {init}",
+                      "strotss train fit --config configs/per_style_cpu_noise.yaml --data.content "
+                      f"<photos>{style} --model.init_weights {init}"]
+    t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU with fixed input noise of std 0.03 added "
+                   "(model_kwargs noise), instance norms only (fresh AdamW, lr 3e-3, cosine, fp32), from the fp16 "
+                   f"weights bundled at commit {commit}")
+    t["batch"] = t["batch"].removesuffix(", then 1 whole photo (CPU)") + ", then 1 whole photo (CPU)"
+    if hardware not in t["hardware"]:
+        t["hardware"] += f"; then {hardware}"
+    t["wall_time"] = t["wall_time"].removesuffix(" on the CPU") + f" + {wall} on the CPU"
+    return recipe
+
+
 RECIPES = {
-    "wheat_field": whole_photo_finetuned(cpu_finetuned(per_style(
+    "wheat_field": noise_finetuned(whole_photo_finetuned(cpu_finetuned(per_style(
         "pnst_vg_wheat_field.jpg", "Vincent van Gogh, Wheat Field with Cypresses (1889)",
         "1771 (805 with six runs sharing the GPU, then 966 alone after resuming)", "9 min 10 s",
         GPU_SHARED + ", then alone",
         [gpu_command("pnst_vg_wheat_field.jpg"), gpu_command("pnst_vg_wheat_field.jpg", "00:00:09:10")
-         + " --ckpt_path last"]), 1200, "81 min"), 900, "20 min"),
-    "starry_night": whole_photo_finetuned(per_style(
+         + " --ckpt_path last"]), 1200, "81 min"), 900, "20 min"), 300, "14 min", ("wheat_field", "b7480d8")),
+    "starry_night": noise_finetuned(whole_photo_finetuned(per_style(
         "pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", "817", "6 min 51 s", GPU_SHARED,
         [gpu_command("pnst_vg_starry_night.jpg")]), 300, "36 min", ("starry_night", "d5b32fa"), CPU_AVX2),
+        300, "20 min", ("starry_night", "b7480d8")),
     "great_wave": whole_photo_finetuned(per_style(
         "pnst_wave_crop.jpg", "Katsushika Hokusai, The Great Wave off Kanagawa (c. 1831), crop", "805",
         "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
