@@ -180,7 +180,7 @@ def test_ddp_matches_one_process_and_resume_is_exact(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("configs", [["per_style.yaml"], ["arbitrary.yaml"], ["arbitrary.yaml", "ddp.yaml"],
                                      ["cpu_smoke.yaml"], ["per_style_cpu.yaml"], ["per_style_cpu_finetune.yaml"],
-                                     ["per_style_cpu_whole_photos.yaml"]])
+                                     ["per_style_cpu_whole_photos.yaml"], ["per_style_cpu_noise.yaml"]])
 def test_configs_parse(configs: list[str], capsys) -> None:
     """Every shipped config is valid for LightningCLI (--print_config resolves all classes and fields)."""
     from strotss.train.cli import run_cli
