@@ -80,25 +80,31 @@ def cpu_finetuned(recipe: dict, steps: int, wall: str) -> dict:
     return recipe
 
 
+def style_flag(painting: str) -> str:
+    """The --data.style flag a CPU stage's command needs (none for Wheat Field, its configs' default)."""
+    return "" if painting == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{painting}"
+
+
+def bundled_init(commands: list[str], name: str, commit: str) -> str:
+    """Append the command that fetches NAME's ONNX file as bundled at `commit`; return the path it writes."""
+    init = f"runs/previous_{name}.onnx"
+    commands.append(f"git show {commit}:strotss/pretrained/{name}.onnx > {init}")
+    return init
+
+
 def whole_photo_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[str, str] | None = None,
                           hardware: str = CPU) -> dict:
     """A recipe continued by configs/per_style_cpu_whole_photos.yaml on the CPU: its instance norms only, on whole
     photos at 256 px, from the previous stage's last checkpoint, or from `bundled` = (name, commit): the model of
     that name bundled at that commit (its fp16 ONNX file, which `--model.init_weights` reads)."""
     t = recipe["training"]
-    painting = recipe["painting"]
     previous = "per_style_cpu_finetune" if "cpu_finetune" in t["config"] else "per_style"
     t["data"] += ("; last, the same photos whole at 256 px long side (the scale they are stylized at, Lanczos), "
                   "flips")
     t["config"] += ", then configs/per_style_cpu_whole_photos.yaml"
-    style = "" if painting == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{painting}"
-    init = f"runs/{previous}/checkpoints/last.ckpt"
-    if bundled:
-        name, commit = bundled
-        init = f"runs/previous_{name}.onnx"
-        t["commands"].append(f"git show {commit}:strotss/pretrained/{name}.onnx > {init}")
+    init = bundled_init(t["commands"], *bundled) if bundled else f"runs/{previous}/checkpoints/last.ckpt"
     t["commands"].append("strotss train fit --config configs/per_style_cpu_whole_photos.yaml --data.content "
-                         f"<photos>{style} --model.init_weights {init}"
+                         f"<photos>{style_flag(recipe['painting'])} --model.init_weights {init}"
                          + ("" if steps == 900 else f" --trainer.max_steps {steps}"))
     t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU, instance norms only (3.2 k parameters; "
                    "fresh AdamW, lr 3e-3, cosine, fp32)"
@@ -115,19 +121,16 @@ def whole_photo_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[st
 
 def noise_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[str, str], hardware: str = CPU_SHARED) -> dict:
     """A recipe continued by configs/per_style_cpu_noise.yaml on the CPU: fixed input noise (std 0.03) added to the
-    network, its norms adapted to it on whole photos, from the model bundled as `bundled` = (name, commit)."""
+    network, its norms adapted to it on whole photos (batch unchanged: the previous stage's whole photos), from the
+    model bundled as `bundled` = (name, commit)."""
     t = recipe["training"]
-    name, commit = bundled
-    init = f"runs/previous_{name}.onnx"
-    style = "" if recipe["painting"] == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{recipe['painting']}"
+    init = bundled_init(t["commands"], *bundled)
     t["config"] += ", then configs/per_style_cpu_noise.yaml"
-    t["commands"] += [f"git show {commit}:strotss/pretrained/{name}.onnx > {init}",
-                      "strotss train fit --config configs/per_style_cpu_noise.yaml --data.content "
-                      f"<photos>{style} --model.init_weights {init}"]
+    t["commands"].append("strotss train fit --config configs/per_style_cpu_noise.yaml --data.content "
+                         f"<photos>{style_flag(recipe['painting'])} --model.init_weights {init}")
     t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU with fixed input noise of std 0.03 added "
                    "(model_kwargs noise), instance norms only (fresh AdamW, lr 3e-3, cosine, fp32), from the fp16 "
-                   f"weights bundled at commit {commit}")
-    t["batch"] = t["batch"].removesuffix(", then 1 whole photo (CPU)") + ", then 1 whole photo (CPU)"
+                   f"weights bundled at commit {bundled[1]}")
     if hardware not in t["hardware"]:
         t["hardware"] += f"; then {hardware}"
     t["wall_time"] = t["wall_time"].removesuffix(" on the CPU") + f" + {wall} on the CPU"
