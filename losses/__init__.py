@@ -1,6 +1,6 @@
 """STROTSS losses as pure functions of tensors, and the frozen feature extractors they measure with."""
 
-from strotss.losses.evaluate import PairScorer, score_image, to_tensor
+from strotss.losses.evaluate import FidelityScorer, PairScorer, score_image, to_tensor
 from strotss.losses.features import FeatureExtractor, build_extractor
 from strotss.losses.hypercolumns import sample_hypercolumns
 from strotss.losses.moments import Moments, moment_loss, moments
@@ -12,7 +12,7 @@ from strotss.losses.sampling import grid_positions, neighbourhood, random_pixels
 from strotss.losses.self_similarity import self_similarity_loss
 
 __all__ = [
-    "FeatureExtractor", "PairScorer", "score_image", "to_tensor", "build_extractor", "sample_hypercolumns",
+    "FeatureExtractor", "FidelityScorer", "PairScorer", "score_image", "to_tensor", "build_extractor", "sample_hypercolumns",
     "Moments", "moments", "moment_loss",
     "PointTargets", "StyleTarget", "combine_terms", "strotss_loss", "strotss_terms", "style_target",
     "palette_loss", "rotate_colours", "cosine_cost_matrix", "relaxed_emd", "grid_positions",

@@ -7,6 +7,8 @@ import torch
 
 from strotss.choices import Weighting
 from strotss.losses.features import FeatureExtractor
+from strotss.losses.fidelity import (CONTENT_TAP, GRAM_TAPS, TappedTrunk, feature_distance, gram_distance,
+                                     ssim_luminance)
 from strotss.losses.hypercolumns import sample_hypercolumns
 from strotss.losses.objective import strotss_loss, style_target
 from strotss.losses.sampling import grid_positions, random_pixels, shuffled_subset
@@ -75,3 +77,37 @@ def score_image(output: Image, content: Image, style: Image, extractor: FeatureE
     """
     return PairScorer(content, style, extractor, alpha=alpha, weighting=weighting, n_positions=n_positions,
                       n_style=n_style, repeats=repeats, seed=seed)(output)
+
+
+class FidelityScorer:
+    """Content kept and style distance (strotss.losses.fidelity) of any number of outputs of one pair.
+
+    The photo's relu4_2 maps and the painting's Gram taps are computed once; the extractor's own VGG trunk
+    (its normalization and weights) is read at other layers than the objective's. Needs a VGG extractor.
+    """
+
+    @torch.no_grad()
+    def __init__(self, content: Image, style: Image, extractor: FeatureExtractor) -> None:
+        if extractor.taps is None or max(GRAM_TAPS.values()) >= len(extractor.body):
+            raise ValueError(f"the {extractor.name} extractor has no VGG trunk up to relu5_1; use vgg19")
+        self.extractor = extractor
+        self.gram_trunk = TappedTrunk(extractor.body, list(GRAM_TAPS.values()))
+        self.content_trunk = TappedTrunk(extractor.body, list(CONTENT_TAP.values()))
+        self.photo = self._tensor(content)
+        self.photo_features = self.content_trunk(extractor.normalize(self.photo))[0]
+        self.style_maps = self.gram_trunk(extractor.normalize(self._tensor(style)))
+
+    def _tensor(self, img: Image) -> torch.Tensor:
+        """An image as a 1×3×H×W tensor on the extractor's device."""
+        return img if isinstance(img, torch.Tensor) else to_tensor(img, self.extractor.mean.device)
+
+    @torch.no_grad()
+    def __call__(self, output: Image) -> dict[str, float]:
+        """{"ssim", "feature", "gram"} of an output of the photo's size."""
+        output = self._tensor(output)
+        if output.shape[-2:] != self.photo.shape[-2:]:
+            raise ValueError(f"output {tuple(output.shape[-2:])} and photo {tuple(self.photo.shape[-2:])} differ in size")
+        x = self.extractor.normalize(output)
+        return {"ssim": float(ssim_luminance(output, self.photo)[0]),
+                "feature": float(feature_distance(self.content_trunk(x)[0], self.photo_features)[0]),
+                "gram": float(gram_distance(self.gram_trunk(x), self.style_maps)[0])}

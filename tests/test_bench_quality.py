@@ -15,3 +15,33 @@ def test_split_label_keeps_existing_paths_whole(tmp_path: Path) -> None:
     assert split_label(f"late={ckpt}") == ("late", str(ckpt))
     assert split_label("magenta=outputs/a=b") == ("magenta", "outputs/a=b")
     assert split_label("wheat_field") == ("", "wheat_field")
+
+
+def test_bench_quality_scores_both_axes_and_compares_with_a_reference(tmp_path: Path, capsys) -> None:
+    """A folder holding the photos themselves keeps everything (SSIM 1) and reaches no style: against a folder of
+    photo-painting blends it wins on content only (✓ ✓ ✗ ✗); the plot and the contact sheet are written."""
+    import numpy as np
+    from PIL import Image
+
+    from strotss import cli
+    from strotss.assets import asset_path
+
+    photo = asset_path("content/kodak_kodim16.jpg")
+    small = Image.open(photo).convert("RGB")
+    small.thumbnail((96, 96))
+    painting = Image.open(asset_path("style/pnst_vg_wheat_field.jpg")).convert("RGB").resize(small.size)
+    same, blend = tmp_path / "same", tmp_path / "blend"
+    same.mkdir(), blend.mkdir()
+    small.save(same / "kodak_kodim16.png")
+    Image.blend(small, painting, 0.6).save(blend / "kodak_kodim16.png")
+    sheet, plot = tmp_path / "sheet.png", tmp_path / "axes.png"
+    code = cli.main(["bench", "quality", "--photos", str(photo), "--size", "96", "--repeats", "1",
+                     "--images", f"same={same}", "--images", f"blend={blend}", "--reference", "blend",
+                     "--sheet", str(sheet), "--plot", str(plot)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    line = next(l for l in out.splitlines() if l.startswith("same ") and "✓" in l)
+    assert line.split()[-4:] == ["✓", "✓", "✗", "✗"], line
+    ssim = float(line.split()[3])
+    assert ssim > 0.99
+    assert np.asarray(Image.open(plot)).shape[-1] in (3, 4) and sheet.stat().st_size > 0

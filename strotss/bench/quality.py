@@ -1,10 +1,16 @@
-"""`strotss bench quality`: how close each method gets to the STROTSS objective on photos it never saw.
+"""`strotss bench quality`: how much of the photo each method keeps, and how close it gets to the painting.
 
-Every method stylizes the same (photo, painting) pairs at the same size; every output is scored with the
-objective (embedded VGG19, α = 1, fixed seeded sample draws) and its terms. Methods: models (bundled name,
-ONNX file or checkpoint), the teacher (the per-image optimizer; outputs cached on disk), folders of images
-made by any other tool, and always the unchanged photo as the baseline. Prints a table per pair, the mean
-and the ratio to the teacher, the mean terms, and writes a contact sheet.
+Every method stylizes the same (photo, painting) pairs at the same size (512 px long side by default, the
+size people look at); every output is scored on two axes at once, since the STROTSS objective alone can be
+won by painting the painting over the photo:
+- content kept: luminance SSIM to the photo (higher is better; no loss network) and the VGG-19 relu4_2
+  distance to the photo (lower is better);
+- style distance: the objective's style part, relaxed EMD + moments + palette (lower is better), and
+  Gatys' Gram distance to the painting (lower is better);
+and with the objective itself (α = 1, fixed seeded draws) and its terms. Methods: models (bundled name, ONNX
+file or checkpoint), the teacher at one or several α (outputs cached on disk), folders of images made by any
+other tool, and always the unchanged photo. Prints the tables, writes a contact sheet and a content-vs-style
+plot.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from typing import Callable
 
 import numpy as np
 
-HELP = "score models, the teacher and other tools' images with the STROTSS objective on held-out photos"
+HELP = "score models, the teacher and other tools' images on two axes (photo kept, style reached) on held-out photos"
 DESCRIPTION = """\
-Stylize content photos with each method and score every output with the STROTSS objective (embedded VGG19,
-α = 1, fixed seeds, every term). Lower is better; the unchanged photo is always scored as the baseline.
+Stylize content photos with each method and score every output on two axes at once (embedded VGG19):
+content kept — luminance SSIM to the photo (↑) and relu4_2 distance to the photo (↓); style distance — the
+STROTSS style part, relaxed EMD + moments + palette (↓), and Gatys' Gram distance to the painting (↓); plus
+the STROTSS objective (α = 1, fixed seeds) and its terms. The unchanged photo is always scored as the baseline.
 
   strotss bench quality --model wheat_field                                 (bundled photos × Wheat Field)
   strotss bench quality --model wheat_field --model runs/x/last.ckpt --teacher
@@ -32,9 +40,13 @@ Stylize content photos with each method and score every output with the STROTSS 
 
 --images DIR: images matched to the photos by file stem (DIR/<photo>.png); with several --style, one
 subfolder per painting (DIR/<painting stem>/<photo>.png). The default photos are the bundled ones, which
-no bundled model was trained on. Teacher outputs are cached in --cache (they take minutes each on a CPU)."""
+no bundled model was trained on. Teacher outputs are cached in --cache (they take minutes each on a CPU).
+--reference LABEL (e.g. a Magenta folder) adds a line per method: on which of the four measures its mean
+beats the reference's."""
 
 TERMS = ("content", "remd", "moment", "palette")
+# (key, header, True when higher is better) of the two-axis summary: content kept, then style distance.
+AXES = (("ssim", "SSIM↑", True), ("feature", "relu4_2↓", False), ("style", "style↓", False), ("gram", "Gram↓", False))
 
 
 @dataclass
@@ -58,18 +70,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of another tool's outputs, matched by photo file stem (repeatable; "
                              "LABEL names its column, default the folder name)")
     parser.add_argument("--teacher", action="store_true", help="also score the per-image optimizer (cached)")
+    parser.add_argument("--teacher-alpha", type=float, nargs="+", default=[StrotssConfig.alpha], metavar="A",
+                        help="content weights α of the teacher runs, one column each (default %(default)s)")
     parser.add_argument("--teacher-iters", type=int, default=StrotssConfig.iters,
                         help="teacher iterations per scale (default %(default)s)")
     parser.add_argument("--photos", nargs="+", type=Path,
                         help="content photos or folders (default: the bundled photos, held out of all training)")
     parser.add_argument("--style", action="append", type=Path,
                         help="painting(s) (repeatable; default: the bundled Wheat Field with Cypresses)")
-    parser.add_argument("--size", type=int, default=256, help="long side of photos and paintings (default 256)")
+    parser.add_argument("--size", type=int, default=512,
+                        help="long side of photos and paintings in px (default 512, the size people look at)")
     parser.add_argument("--repeats", type=int, default=4, help="seeded sample draws averaged per score (default 4)")
     parser.add_argument("--cache", type=Path, default=Path("outputs/teacher_cache"),
                         help="folder of cached teacher outputs (default outputs/teacher_cache)")
     parser.add_argument("--sheet", type=Path, default=Path("outputs/quality.png"),
                         help="contact sheet PNG (default outputs/quality.png)")
+    parser.add_argument("--plot", type=Path, default=Path("outputs/quality_axes.png"),
+                        help="content-kept vs style-distance plot PNG (default outputs/quality_axes.png; needs "
+                             "matplotlib: pip install 'strotss[docs]')")
+    parser.add_argument("--reference", metavar="LABEL",
+                        help="column the others are compared with on each measure (e.g. magenta)")
     parser.add_argument("--json", type=Path, help="also write every score as JSON here")
     parser.add_argument("--device", help="torch device for scoring and the teacher (default cuda if available)")
 
@@ -141,13 +161,13 @@ def _images_method(spec: str, several_styles: bool) -> Method:
     return Method(label or folder.name or str(folder), make)
 
 
-def _teacher_method(args: argparse.Namespace, extractor, device: str) -> Method:
-    """The per-image optimizer at the benchmark size, its outputs cached as PNGs keyed by inputs and settings."""
+def _teacher_method(args: argparse.Namespace, extractor, device: str, alpha: float) -> Method:
+    """The per-image optimizer at the benchmark size and α, its outputs cached as PNGs keyed by inputs and settings."""
     from strotss.imageio import read_rgb, write_image
     from strotss.teacher.config import StrotssConfig
     from strotss.teacher.optimizer import optimize_image
 
-    config = StrotssConfig(size=args.size, iters=args.teacher_iters, device=device)
+    config = StrotssConfig(size=args.size, iters=args.teacher_iters, device=device, alpha=alpha)
 
     def make(content: np.ndarray, style: np.ndarray, photo: str, painting: str) -> np.ndarray:
         key = hashlib.sha1(content.tobytes() + style.tobytes() + repr(config).encode()).hexdigest()[:12]
@@ -158,26 +178,26 @@ def _teacher_method(args: argparse.Namespace, extractor, device: str) -> Method:
         write_image(cached, result.image)
         return read_rgb(cached)
 
-    return Method("teacher", make)
+    return Method("teacher" if len(args.teacher_alpha) == 1 else f"teacher α={alpha:g}", make)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Stylize, score, print the tables, write the contact sheet (and JSON)."""
+    """Stylize, score on both axes, print the tables, write the contact sheet and the plot (and JSON)."""
     import torch
     from tqdm import tqdm
 
     from strotss.assets import asset_path
     from strotss.errors import UserError
     from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
-    from strotss.losses import PairScorer, build_extractor
+    from strotss.losses import FidelityScorer, PairScorer, build_extractor
     from strotss.teacher.compare import labelled_row, stack_rows
     from strotss.teacher.config import COARSEST
 
     if args.size < COARSEST or args.repeats < 1 or args.teacher_iters < 1:
         raise UserError(f"--size must be ≥ {COARSEST}, --repeats and --teacher-iters ≥ 1")
-    check_writable(args.sheet)
-    if args.json:
-        check_writable(args.json)
+    for out in (args.sheet, args.plot, args.json):
+        if out:
+            check_writable(out)
     photos = _photos(args)
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -186,7 +206,10 @@ def run(args: argparse.Namespace) -> int:
     methods += [_model_method(spec, args.size) for spec in args.model]
     methods += [_images_method(spec, len(styles) > 1) for spec in args.images]
     if args.teacher:
-        methods.append(_teacher_method(args, extractor, device))
+        methods += [_teacher_method(args, extractor, device, alpha) for alpha in args.teacher_alpha]
+    labels = [m.label for m in methods]
+    if args.reference and args.reference not in labels:
+        raise UserError(f"--reference {args.reference}: no such column; choose one of {', '.join(labels)}")
     paintings = {p.stem: read_rgb(p) for p in styles}
     pairs = [(photo, name) for name in paintings for photo in photos]
     rows = []
@@ -196,29 +219,34 @@ def run(args: argparse.Namespace) -> int:
         style = resize_long_side(full_style, args.size)
         tiles, labels = [content, style], ["photo", name[:28]]
         scorer = PairScorer(content, style, extractor, repeats=args.repeats)
+        fidelity = FidelityScorer(content, style, extractor)
         for m in methods:
             out = m.make(content, full_style, photo.stem, name)
             if out is None:
                 continue
             terms = scorer(out)
+            terms["style"] = terms["remd"] + terms["moment"] + terms["palette"]
+            terms.update(fidelity(out))
             m.scores[(photo.stem, name)] = terms
             if m.label != "photo":
                 tiles.append(out)
-                labels.append(f"{m.label[:20]}  {terms['total']:.3f}")
+                labels.append(f"{m.label[:18]}  SSIM {terms['ssim']:.2f}  Gram {terms['gram']:.2f}")
         rows.append(labelled_row(tiles, labels, height=min(args.size, 192)))
     write_image(args.sheet, stack_rows(rows))
     _print_tables(methods, pairs)
+    _print_axes(methods, args.reference)
+    _plot_axes(methods, args.plot, args.size)
     if args.json:
         data = {m.label: {f"{p}|{s}": t for (p, s), t in m.scores.items()} for m in methods}
         args.json.write_text(json.dumps(data, indent=1))
-    print(f"contact sheet: {args.sheet}", file=sys.stderr)
+    print(f"contact sheet: {args.sheet}\nplot: {args.plot}", file=sys.stderr)
     return 0
 
 
 def _print_tables(methods: list[Method], pairs: list[tuple[Path, str]]) -> None:
     """Per-pair totals, the mean (and ratio to the teacher) per method, and each method's mean terms."""
     scored = [m for m in methods if m.scores]
-    teacher = next((m for m in scored if m.label == "teacher"), None)
+    teacher = next((m for m in scored if m.label.startswith("teacher")), None)
     width = max(12, *(len(m.label) + 2 for m in scored))
     print(f"{'photo':<24}{'painting':<26}" + "".join(f"{m.label:>{width}}" for m in scored))
     for photo, name in pairs:
@@ -234,6 +262,79 @@ def _print_tables(methods: list[Method], pairs: list[tuple[Path, str]]) -> None:
     for m in scored:
         terms = [statistics.fmean(s[t] for s in m.scores.values()) for t in TERMS]
         print(f"{m.label:<{width}}{len(m.scores):>6}{means[m.label]:>8.3f}" + "".join(f"{v:>9.3f}" for v in terms))
+
+
+def _means(method: Method) -> dict[str, float]:
+    """A method's mean of every score over the pairs it answered."""
+    return {k: statistics.fmean(s[k] for s in method.scores.values()) for k in next(iter(method.scores.values()))}
+
+
+def _print_axes(methods: list[Method], reference: str | None) -> None:
+    """The two-axis summary: content kept (SSIM, relu4_2) and style distance (style part, Gram) per method.
+
+    With a reference column, each method's line ends with the measures on which its mean beats the
+    reference's over the pairs both answered (✓) or not (✗), in the column order.
+    """
+    scored = [m for m in methods if m.scores]
+    ref = next((m for m in scored if m.label == reference), None)
+    width = max(12, *(len(m.label) + 2 for m in scored))
+    head = "".join(f"{h:>10}" for _, h, _ in AXES)
+    print(f"\n{'method':<{width}}{'pairs':>6}{'objective':>10}{head}" + (f"   beats {reference}" if ref else ""))
+    for m in scored:
+        mean = _means(m)
+        line = f"{m.label:<{width}}{len(m.scores):>6}{mean['total']:>10.3f}" + "".join(
+            f"{mean[k]:>10.3f}" for k, _, _ in AXES)
+        if ref is not None and m is not ref:
+            line += "   " + _beats(m, ref)
+        print(line)
+
+
+def _beats(method: Method, ref: Method) -> str:
+    """✓/✗ per axis measure: does the method's mean beat the reference's on the pairs both scored."""
+    common = [k for k in method.scores if k in ref.scores]
+    if not common:
+        return "no common pairs"
+    marks = []
+    for key, _, higher_better in AXES:
+        mine = statistics.fmean(method.scores[k][key] for k in common)
+        theirs = statistics.fmean(ref.scores[k][key] for k in common)
+        marks.append("✓" if (mine > theirs if higher_better else mine < theirs) else "✗")
+    return " ".join(marks)
+
+
+def _plot_axes(methods: list[Method], path: Path, size: int) -> None:
+    """Content kept against style distance, one point per method (mean over pairs), in two panels."""
+    from strotss.errors import UserError
+    from strotss.imageio import atomic_output
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UserError("--plot needs matplotlib: pip install 'strotss[docs]'") from None
+    scored = [m for m in methods if m.scores]
+    fig, panels = plt.subplots(1, 2, figsize=(11, 4.6))
+    for ax, (x, xlabel), (y, ylabel) in zip(
+            panels, [("gram", "Gram distance to the painting ↓"), ("style", "STROTSS style part ↓")],
+            [("ssim", "luminance SSIM to the photo ↑"), ("feature", "relu4_2 distance to the photo ↓")]):
+        teachers = [m for m in scored if m.label.startswith("teacher")]
+        if len(teachers) > 1:
+            ax.plot([_means(m)[x] for m in teachers], [_means(m)[y] for m in teachers], "-", color="0.7", zorder=0)
+        for m in scored:
+            mean = _means(m)
+            ax.scatter(mean[x], mean[y], s=40)
+            ax.annotate(m.label, (mean[x], mean[y]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    panels[1].invert_yaxis()
+    fig.suptitle(f"content kept (up) against style distance (left), {size} px: better is up and to the left")
+    fig.tight_layout()
+    with atomic_output(path) as f:
+        fig.savefig(f, format="png", dpi=110)
+    plt.close(fig)
 
 
 def _ratio(method: Method, teacher: Method) -> float:
