@@ -11,6 +11,7 @@ KINDS = (KIND_PER_STYLE, KIND_STYLIZER, KIND_STYLE_ENCODER)
 INPUT_IMAGE = "image"
 INPUT_CODE = "code"
 INPUT_STYLE = "style"
+INPUT_ALPHA = "alpha"   # content weight α, one per image, of per-style graphs conditioned on it
 OUTPUT_IMAGE = "stylized"
 OUTPUT_CODE = "code_out"
 

@@ -38,6 +38,18 @@ class _PerStyleGraph(nn.Module):
         return self.net.forward_aligned(image)
 
 
+class _ConditionedGraph(nn.Module):
+    """Per-style forward conditioned on the content weight α (one per image): the run-time trade-off knob."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        """Stylize a stride-aligned batch at content weights alpha (B)."""
+        return self.net.forward_aligned(image, alpha)
+
+
 class _StylizerGraph(nn.Module):
     """Arbitrary-style decoder path taking an explicit style code."""
 
@@ -176,6 +188,13 @@ def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp1
     image_axes = {0: "batch", 2: "height", 3: "width"}
     finish = {"fp16": fp16, "simplify": simplify}
     with torch.no_grad():
+        if getattr(net, "conditioned", False):
+            graph = _to_onnx(_ConditionedGraph(net), (image.expand(2, -1, -1, -1), torch.full((2,), net.alpha)),
+                             [metadata.INPUT_IMAGE, metadata.INPUT_ALPHA], [metadata.OUTPUT_IMAGE],
+                             _dims(image_axes, {0: "batch"}), opset)
+            conditioned = {"kind": metadata.KIND_PER_STYLE, "alpha": net.alpha,
+                           "alpha_range": json.dumps([net.film.lo, net.film.hi])}
+            return [_finish(graph, out, {**props, **conditioned}, **finish)]
         if not is_arbitrary:
             graph = _to_onnx(_PerStyleGraph(net), (image,), [metadata.INPUT_IMAGE], [metadata.OUTPUT_IMAGE],
                              _dims(image_axes), opset)

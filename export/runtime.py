@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Sequence
@@ -139,9 +140,35 @@ class StyleModel:
                             f"{Path(path).name.replace('.style.onnx', '.onnx')} instead")
         self.kind = self.meta["kind"]
         self.stride = int(self.meta.get("stride") or 1)
+        self.alpha_range = self._alpha_range()
+        self.alpha = float(self.meta["alpha"]) if self.alpha_range else None
         self.provider, self.threads = provider, threads
         self._style: _Graph | None = None
         self.code: np.ndarray | None = None
+
+    def _alpha_range(self) -> tuple[float, float] | None:
+        """(low, high) content weights of a graph conditioned on α, None for a graph without the input."""
+        if metadata.INPUT_ALPHA not in self.graph.inputs:
+            return None
+        try:
+            lo, hi = (float(a) for a in json.loads(self.meta.get("alpha_range", "")))
+            float(self.meta["alpha"])
+        except (ValueError, TypeError, KeyError):
+            raise UserError(f"{self.graph.path}: takes a content weight α but its metadata gives no valid "
+                            "alpha_range and alpha; re-export it with `strotss export`") from None
+        return lo, hi
+
+    def check_alpha(self, alpha: float | None) -> None:
+        """UserError unless α is None (the model's default) or a number inside a conditioned model's range."""
+        if alpha is None:
+            return
+        if self.alpha_range is None:
+            raise UserError(f"{self.graph.path}: --alpha needs a model trained across content weights "
+                            "(model_kwargs alpha_range); this one has one fixed trade-off")
+        lo, hi = self.alpha_range
+        if not lo <= alpha <= hi:
+            raise UserError(f"--alpha {alpha:g}: {self.graph.path.name} was trained for α from {lo:g} to {hi:g}; "
+                            "give a value in that range")
 
     @property
     def needs_style(self) -> bool:
@@ -180,8 +207,12 @@ class StyleModel:
             check_fits(BYTES_PER_PIXEL * height * width * batch, available_bytes(),
                        what or f"stylizing {batch}×{width}×{height} px", "use a smaller --size", error)
 
-    def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None) -> np.ndarray:
-        """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space."""
+    def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None,
+                 alpha: float | None = None) -> np.ndarray:
+        """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space.
+
+        A model conditioned on α runs at `alpha` (default: its card's α); higher keeps more of the photo.
+        """
         h, w = batch.shape[-2:]
         self.check_fits(h, w, batch.shape[0], f"a {w}×{h} px image", InputError)
         feeds = {metadata.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
@@ -190,9 +221,15 @@ class StyleModel:
             if code is None:
                 raise UserError(f"{self.graph.path}: arbitrary-style model; give a style image with --style IMAGE")
             feeds[metadata.INPUT_CODE] = np.broadcast_to(code, (batch.shape[0], code.shape[-1]))
+        if self.alpha_range is not None:
+            self.check_alpha(alpha)
+            feeds[metadata.INPUT_ALPHA] = np.full(batch.shape[0], self.alpha if alpha is None else alpha, np.float32)
+        elif alpha is not None:
+            self.check_alpha(alpha)
         out = self.graph.run(feeds)[..., :h, :w]
         return out if strength == 1.0 else batch + np.float32(strength) * (out - batch)
 
-    def stylize_images(self, images: Sequence[np.ndarray] | np.ndarray, strength: float = 1.0) -> np.ndarray:
+    def stylize_images(self, images: Sequence[np.ndarray] | np.ndarray, strength: float = 1.0,
+                       alpha: float | None = None) -> np.ndarray:
         """Stylize same-sized H×W×3 uint8 images (a list or B×H×W×3 array) into B×H×W×3 uint8."""
-        return batch_to_images(self(image_to_batch(np.stack(list(images))), strength))
+        return batch_to_images(self(image_to_batch(np.stack(list(images))), strength, alpha=alpha))

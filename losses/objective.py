@@ -58,10 +58,15 @@ def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
     }
 
 
-def combine_terms(terms: dict[str, torch.Tensor], alpha: float, weighting: Weighting = "code") -> torch.Tensor:
-    """Weight the terms as the authors' code, (αℓc+ℓr+ℓm+ℓp/max(α,1))/(α+2), or as the paper writes it."""
+def combine_terms(terms: dict[str, torch.Tensor], alpha: float | torch.Tensor, weighting: Weighting = "code"
+                  ) -> torch.Tensor:
+    """Weight the terms as the authors' code, (αℓc+ℓr+ℓm+ℓp/max(α,1))/(α+2), or as the paper writes it.
+
+    α is one number or one per image (B), as when a network conditioned on α trains across a range.
+    """
     if weighting == "code":
-        total = alpha * terms["content"] + terms["remd"] + terms["moment"] + terms["palette"] / max(alpha, 1.0)
+        floor = alpha.clamp(min=1.0) if isinstance(alpha, torch.Tensor) else max(alpha, 1.0)
+        total = alpha * terms["content"] + terms["remd"] + terms["moment"] + terms["palette"] / floor
         return total / (alpha + 2.0)
     if weighting == "paper":
         total = alpha * terms["content"] + terms["remd"] + terms["moment"] + terms["palette"] / alpha
@@ -69,7 +74,7 @@ def combine_terms(terms: dict[str, torch.Tensor], alpha: float, weighting: Weigh
     raise ValueError(f"unknown weighting {weighting!r}; use 'code' or 'paper'")
 
 
-def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float = 1.0,
+def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float | torch.Tensor = 1.0,
                  weighting: Weighting = "code", points: PointTargets | None = None,
                  loss_precision: LossPrecision = "fp32") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Total STROTSS objective per image (B) and its terms, for hypercolumns already sampled."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Sequence
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -80,6 +83,39 @@ class FixedNoise(nn.Module):
             tile = getattr(self, f"tile{i}")
             x = x + tile.repeat(1, 1, (h + side - 1) // side, (w + side - 1) // side)[..., :h, :w].to(x.dtype)
         return x
+
+
+class AlphaFiLM(nn.Module):
+    """Per-channel scale and shift of a network's stages as a function of the content weight α (a real-time knob).
+
+    log α, mapped to [-1, 1] over `alpha_range`, goes through a small MLP whose heads give (γ, β) for each
+    stage; the heads start at zero, so a fresh network ignores α until training teaches it (Babaeizadeh and
+    Ghiasi, 2018, adjust style strength the same way). α outside the range is clamped to it.
+    """
+
+    def __init__(self, channels: Sequence[int], alpha_range: Sequence[float], hidden: int = 64) -> None:
+        super().__init__()
+        lo, hi = (float(a) for a in alpha_range)
+        if not 0 < lo < hi < float("inf"):
+            raise ValueError(f"alpha_range {list(alpha_range)}: give two content weights 0 < low < high")
+        self.lo, self.hi = lo, hi
+        self.embed = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.heads = nn.ModuleList(nn.Linear(hidden, 2 * c) for c in channels)
+        for head in self.heads:
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+
+    def forward(self, alpha: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(γ, β), each B×C, for every stage, from a B-vector of content weights."""
+        lo, hi = math.log(self.lo), math.log(self.hi)
+        t = (torch.log(alpha.float().clamp(self.lo, self.hi)) - (lo + hi) / 2) / ((hi - lo) / 2)
+        e = self.embed(t.reshape(-1, 1))
+        return [tuple(head(e).chunk(2, dim=1)) for head in self.heads]  # type: ignore[misc]
+
+
+def modulate(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """FiLM: x·(1+γ) + β with γ, β of shape B×C."""
+    return x * (1.0 + gamma[:, :, None, None].to(x.dtype)) + beta[:, :, None, None].to(x.dtype)
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
 import torch.nn as nn
 
-from strotss.models.blocks import ConvNormAct, FixedNoise, ResidualBlock, conv, pad_to_multiple, residual_output
+from strotss.models.blocks import (AlphaFiLM, ConvNormAct, FixedNoise, ResidualBlock, conv, modulate,
+                                   pad_to_multiple, residual_output)
 from strotss.models.sizes import Size, resolve_size
 
 
@@ -17,6 +19,9 @@ class PerStyleNet(nn.Module):
     `size` names a preset of strotss.models.sizes; channels, num_blocks and separable override it.
     `noise` > 0 adds a fixed Gaussian pattern of that std (RGB in [0, 1] units) to the input, which lets the
     network paint strokes on flat regions (strotss.models.blocks.FixedNoise); 0 leaves the input as it is.
+    `alpha_range` (low, high) conditions every stage on the content weight α (strotss.models.blocks.AlphaFiLM):
+    one network trained across that range moves along the content/style trade-off at run time; `alpha` is
+    the weight used when a call gives none.
 
     RGB in [0, 1] → RGB in [0, 1], any size; H and W are reflect-padded to a multiple of `stride`
     inside forward and cropped back. Export uses `forward_aligned` and lets the runtime pad.
@@ -25,7 +30,8 @@ class PerStyleNet(nn.Module):
     stride = 4
 
     def __init__(self, size: Size = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
-                 separable: bool | None = None, noise: float = 0.0) -> None:
+                 separable: bool | None = None, noise: float = 0.0, alpha_range: Sequence[float] | None = None,
+                 alpha: float | None = None) -> None:
         super().__init__()
         if noise < 0:
             raise ValueError(f"noise {noise}: the std of the fixed input noise must be 0 (none) or more")
@@ -45,13 +51,35 @@ class PerStyleNet(nn.Module):
         self.head = conv(c0, 3)
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
+        stage_channels = [c0, c1, c2] + [c2] * num_blocks + [c1, c0]
+        self.film = AlphaFiLM(stage_channels, alpha_range) if alpha_range is not None else None
+        if self.film is None and alpha is not None:
+            raise ValueError("alpha is the default of a network conditioned on α; give alpha_range too")
+        self.alpha = float(alpha) if alpha is not None else (
+            math.sqrt(self.film.lo * self.film.hi) if self.film is not None else None)
 
-    def forward_aligned(self, x: torch.Tensor) -> torch.Tensor:
-        """Stylize a B×3×H×W batch whose H and W are multiples of `stride`."""
+    @property
+    def conditioned(self) -> bool:
+        """Whether the network takes the content weight α as an input."""
+        return self.film is not None
+
+    def forward_aligned(self, x: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+        """Stylize a B×3×H×W batch whose H and W are multiples of `stride` (at content weight α, B or 1 values,
+        for a conditioned network)."""
         x = self.noise(x)
-        return residual_output(x, self.head(self.decoder(self.blocks(self.encoder(x)))))
+        if self.film is None:
+            return residual_output(x, self.head(self.decoder(self.blocks(self.encoder(x)))))
+        if alpha is None:
+            alpha = torch.full((x.shape[0],), self.alpha, device=x.device)
+        mods = self.film(alpha.reshape(-1).expand(x.shape[0]) if alpha.numel() == 1 else alpha.reshape(-1))
+        h = x
+        for stage, (gamma, beta) in zip([*self.encoder, *self.blocks, *self.decoder], mods):
+            h = modulate(stage(h), gamma, beta)
+        return residual_output(x, self.head(h))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Stylize a B×3×H×W batch of RGB in [0, 1] of any size."""
+    def forward(self, x: torch.Tensor, alpha: torch.Tensor | float | None = None) -> torch.Tensor:
+        """Stylize a B×3×H×W batch of RGB in [0, 1] of any size (at content weight α if conditioned)."""
         h, w = x.shape[-2:]
-        return self.forward_aligned(pad_to_multiple(x, self.stride))[..., :h, :w]
+        if alpha is not None and not isinstance(alpha, torch.Tensor):
+            alpha = torch.tensor([float(alpha)], device=x.device)
+        return self.forward_aligned(pad_to_multiple(x, self.stride), alpha)[..., :h, :w]

@@ -38,8 +38,17 @@ class Student:
         """File stem of the painting a per-style model was trained on (None for arbitrary-style models)."""
         return None if self.is_arbitrary else (self.meta.get("style_name") or None)
 
-    def stylize(self, content: np.ndarray, style: np.ndarray, size: int) -> np.ndarray:
-        """Stylize H×W×3 uint8 content at long side `size` (style used by arbitrary-style models) → uint8."""
+    @property
+    def alpha_range(self) -> tuple[float, float] | None:
+        """(low, high) content weights of a model conditioned on α, else None."""
+        if self.onnx is not None:
+            return self.onnx.alpha_range
+        film = getattr(self.net, "film", None)
+        return (film.lo, film.hi) if film is not None else None
+
+    def stylize(self, content: np.ndarray, style: np.ndarray, size: int, alpha: float | None = None) -> np.ndarray:
+        """Stylize H×W×3 uint8 content at long side `size` (style used by arbitrary-style models; α by models
+        conditioned on it, default their own) → uint8."""
         from strotss.export.metadata import STYLE_LONG_SIDE
         from strotss.export.runtime import batch_to_images, image_to_batch
 
@@ -47,13 +56,15 @@ class Student:
         style = resize_long_side(style, min(STYLE_LONG_SIDE, max(style.shape[:2])))
         if self.onnx is not None:
             code = self.onnx.encode_style(style) if self.onnx.needs_style else None
-            return batch_to_images(self.onnx(image_to_batch(content), code=code))[0]
+            return batch_to_images(self.onnx(image_to_batch(content), code=code, alpha=alpha))[0]
         import torch
 
         with torch.inference_mode():
             x = torch.from_numpy(image_to_batch(content))
             if self.is_arbitrary:
                 out = self.net(x, self.net.encode_style(torch.from_numpy(image_to_batch(style))))
+            elif self.alpha_range is not None:
+                out = self.net(x, alpha)
             else:
                 out = self.net(x)
         return batch_to_images(out.numpy())[0]

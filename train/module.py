@@ -39,7 +39,9 @@ class StrotssModule(pl.LightningModule):
         model_kwargs: constructor arguments of the network.
         extractor: loss feature extractor: "vgg19" (embedded), "vgg16" or "timm:<name>".
         extractor_weights: None for pretrained, "random" (tests only) or a path to a state dict.
-        alpha: content weight α, fixed during training.
+        alpha: content weight α, fixed during training; for a network conditioned on α (model_kwargs
+            alpha_range), the weight it is validated at, while training draws one α per image, log-uniformly
+            from that range, every step.
         weighting: "code" (authors' code) or "paper" term weighting.
         n_style: style hypercolumns drawn afresh from each style image every step (its features are cached).
         style_cache: style banks kept in memory (LRU) for arbitrary-style training.
@@ -122,15 +124,31 @@ class StrotssModule(pl.LightningModule):
             ext.to(self.device)
         return ext
 
-    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""
+    @property
+    def conditioned(self) -> bool:
+        """Whether the network takes the content weight α as an input (model_kwargs alpha_range)."""
+        return bool(getattr(self.net, "conditioned", False))
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+        """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first; a network
+        conditioned on α runs at `alpha` (B values; default: the validation α)."""
         if self.hparams.model == "arbitrary":
             return self.net(content, self.net.encode_style(style))
+        if self.conditioned:
+            return self.net(content, self.hparams.alpha if alpha is None else alpha)
         return self.net(content)
 
-    def objective(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Mean STROTSS total and terms over the batch, computed in fp32 whatever the training precision."""
-        return self.objective_of_features(batch, output, *self.loss_features(batch, output))
+    def draw_alpha(self, n: int) -> torch.Tensor:
+        """n content weights drawn log-uniformly from the network's alpha_range, seeded by the step (resumable)."""
+        g = torch.Generator().manual_seed(self.hparams.seed * 1_000_003 + self.global_step)
+        lo, hi = math.log(self.net.film.lo), math.log(self.net.film.hi)
+        return torch.exp(lo + (hi - lo) * torch.rand(n, generator=g)).to(self.device)
+
+    def objective(self, batch: dict[str, Any], output: torch.Tensor, alpha: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Mean STROTSS total and terms over the batch (at `alpha`, B values, else the fixed α), in fp32 whatever
+        the training precision."""
+        return self.objective_of_features(batch, output, *self.loss_features(batch, output), alpha=alpha)
 
     def loss_features(self, batch: dict[str, Any], output: torch.Tensor
                       ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -142,7 +160,8 @@ class StrotssModule(pl.LightningModule):
         return feats_out, feats_con
 
     def objective_of_features(self, batch: dict[str, Any], output: torch.Tensor, feats_out: list[torch.Tensor],
-                              feats_con: list[torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                              feats_con: list[torch.Tensor], alpha: torch.Tensor | None = None
+                              ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The objective from feature maps already computed (`strotss bench train` times the two parts apart)."""
         ext = self.extractor
         with torch.autocast(self.device.type, enabled=False):
@@ -150,7 +169,8 @@ class StrotssModule(pl.LightningModule):
             out_hc = sample_hypercolumns(output.float(), [f.float() for f in feats_out], pos, ext.strides)
             con_hc = sample_hypercolumns(batch["content"].float(), [f.float() for f in feats_con], pos, ext.strides)
             target = self.bank.targets(batch["style_key"], batch["style"], ext, draw=self.global_step)
-            total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha, self.hparams.weighting,
+            total, terms = strotss_loss(out_hc, con_hc, target, self.hparams.alpha if alpha is None else alpha,
+                                        self.hparams.weighting,
                                         loss_precision=self.hparams.loss_precision)
         return total.mean(), {k: v.mean() for k, v in terms.items()}
 
@@ -160,8 +180,9 @@ class StrotssModule(pl.LightningModule):
         self.log("data/skipped", float(self.skipped), reduce_fx="sum", sync_dist=True)
         if "content" not in batch:
             return None
-        output = self(batch["content"], batch["style"])
-        total, terms = self.objective(batch, output)
+        alpha = self.draw_alpha(batch["content"].shape[0]) if self.conditioned else None
+        output = self(batch["content"], batch["style"], alpha)
+        total, terms = self.objective(batch, output, alpha)
         loss = total
         if "teacher" in batch and self.hparams.distill_weight > 0:
             distill = (output.float() - batch["teacher"].float()).abs().mean()

@@ -69,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", action="append", default=[], metavar="[LABEL=]DIR",
                         help="folder of another tool's outputs, matched by photo file stem (repeatable; "
                              "LABEL names its column, default the folder name)")
+    parser.add_argument("--alpha", type=float, nargs="+", metavar="A",
+                        help="score models conditioned on α at each of these content weights, one column each "
+                             "(default: each model's own α; models with one fixed trade-off ignore it)")
     parser.add_argument("--teacher", action="store_true", help="also score the per-image optimizer (cached)")
     parser.add_argument("--teacher-alpha", type=float, nargs="+", default=[StrotssConfig.alpha], metavar="A",
                         help="content weights α of the teacher runs, one column each (default %(default)s)")
@@ -120,20 +123,30 @@ def split_label(spec: str) -> tuple[str, str]:
     return (label, target) if sep else ("", spec)
 
 
-def _model_method(spec: str, size: int) -> Method:
-    """A model ([LABEL=]MODEL) as a method; a per-style model only answers pairs of the painting it learned."""
+def _model_methods(spec: str, size: int, alphas: list[float] | None) -> list[Method]:
+    """A model ([LABEL=]MODEL) as a method, or one per --alpha for a model conditioned on α; a per-style model
+    only answers pairs of the painting it learned."""
+    from strotss.errors import UserError
     from strotss.student import Student
 
     label, model = split_label(spec)
     student = Student(model)
     label = label or (Path(model).stem if Path(model).exists() else model)
 
-    def make(content: np.ndarray, style: np.ndarray, photo: str, painting: str) -> np.ndarray | None:
-        if student.style_name and student.style_name != painting:
-            return None
-        return student.stylize(content, style, size)
+    def at(alpha: float | None) -> Method:
+        def make(content: np.ndarray, style: np.ndarray, photo: str, painting: str) -> np.ndarray | None:
+            if student.style_name and student.style_name != painting:
+                return None
+            return student.stylize(content, style, size, alpha)
 
-    return Method(label, make)
+        return Method(label if alpha is None else f"{label} α={alpha:g}", make)
+
+    if not alphas or student.alpha_range is None:
+        return [at(None)]
+    lo, hi = student.alpha_range
+    if any(not lo <= a <= hi for a in alphas):
+        raise UserError(f"--alpha: {label} was trained for α from {lo:g} to {hi:g}; give values in that range")
+    return [at(a) for a in alphas]
 
 
 def _images_method(spec: str, several_styles: bool) -> Method:
@@ -203,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     extractor = build_extractor("vgg19").to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
-    methods += [_model_method(spec, args.size) for spec in args.model]
+    methods += [m for spec in args.model for m in _model_methods(spec, args.size, args.alpha)]
     methods += [_images_method(spec, len(styles) > 1) for spec in args.images]
     if args.teacher:
         methods += [_teacher_method(args, extractor, device, alpha) for alpha in args.teacher_alpha]
@@ -319,9 +332,8 @@ def _plot_axes(methods: list[Method], path: Path, size: int) -> None:
     for ax, (x, xlabel), (y, ylabel) in zip(
             panels, [("gram", "Gram distance to the painting ↓"), ("style", "STROTSS style part ↓")],
             [("ssim", "luminance SSIM to the photo ↑"), ("feature", "relu4_2 distance to the photo ↓")]):
-        teachers = [m for m in scored if m.label.startswith("teacher")]
-        if len(teachers) > 1:
-            ax.plot([_means(m)[x] for m in teachers], [_means(m)[y] for m in teachers], "-", color="0.7", zorder=0)
+        for curve in _curves(scored):
+            ax.plot([_means(m)[x] for m in curve], [_means(m)[y] for m in curve], "-", color="0.7", zorder=0)
         for m in scored:
             mean = _means(m)
             ax.scatter(mean[x], mean[y], s=40)
@@ -335,6 +347,16 @@ def _plot_axes(methods: list[Method], path: Path, size: int) -> None:
     with atomic_output(path) as f:
         fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
+
+
+def _curves(methods: list[Method]) -> list[list[Method]]:
+    """Methods that are one model (or the teacher) at several α, grouped in order: drawn as a line each."""
+    groups: dict[str, list[Method]] = {}
+    for m in methods:
+        base, sep, _ = m.label.rpartition(" α=")
+        if sep:
+            groups.setdefault(base, []).append(m)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 def _ratio(method: Method, teacher: Method) -> float:

@@ -35,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the photo's colours: transfer the stylized luminance only (YCbCr)")
     parser.add_argument("--strength", type=float, default=1.0,
                         help="blend with the input in pixel space: 0 = input, 1 = full style (default 1)")
+    parser.add_argument("--alpha", type=float,
+                        help="content weight α of a model trained across a range of α (its card gives the range "
+                             "and default): higher keeps more of the photo, lower paints more; a real trade-off, "
+                             "not a blend with the photo as --strength is")
     parser.add_argument("--size", type=int, help="resize so the long side has this many pixels first")
     parser.add_argument("--provider", help="force an execution provider: tensorrt, cuda or cpu")
     parser.add_argument("--batch", type=int, default=1, help="video frames per inference call (default 1)")
@@ -95,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--weights: {len(args.weights)} weight(s) for {len(args.style or [])} --style image(s); "
                         "give one per style")
     model = StyleModel(resolve_model(args.model), provider=args.provider)
+    model.check_alpha(args.alpha)
     if args.size:
         model.check_fits(args.size, args.size, args.batch, f"--size {args.size} ({args.size}×{args.size} px at most)")
     if args.style:
@@ -106,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         return resize_long_side(img, args.size) if args.size else img
 
     def stylize(frames):
-        out = list(model.stylize_images(frames, args.strength))
+        out = list(model.stylize_images(frames, args.strength, alpha=args.alpha))
         return [preserve_color(f, o) for f, o in zip(frames, out)] if args.preserve_color else out
 
     if args.webcam:
