@@ -71,7 +71,7 @@ def _plan(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
     for src, dst in pairs:
         if not is_video(src):
             image_format(dst)
-    check_plan(pairs)
+    check_plan([((src,), dst) for src, dst in pairs], "stylize them into different output folders (-o), or rename one")
     return pairs
 
 

@@ -1,0 +1,32 @@
+"""Issue 20, hostile and careless inputs, round two: each case ends in one line and exit code 2 (or is handled),
+writes nothing, and never replaces an input or another output."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from test_hostile_inputs import CONTENT, FAST, STYLE, fails_in_one_line, rgb, tree
+
+from strotss import cli
+from strotss.imageio import read_rgb, write_image
+
+
+# 1. Outputs are checked against each other, not only against the inputs.
+
+def test_optimize_refuses_a_log_that_would_replace_the_image(tmp_path, capsys):
+    out = tmp_path / "o.png"
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(out), *FAST, "--log-json", str(out)],
+                      "the image (-o) and the log (--log-json) would both be written to", "o.png",
+                      "give --log-json a file of its own")
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(out), *FAST, "--log-json",
+                               str(tmp_path / "sub" / ".." / "o.png")], "would both be written to")
+    assert tree(tmp_path) == []
+
+
+def test_optimize_refuses_a_log_that_would_replace_an_input(tmp_path, capsys):
+    write_image(tmp_path / "p.png", rgb(64, 64))
+    before = (tmp_path / "p.png").read_bytes()
+    fails_in_one_line(capsys, ["optimize", str(tmp_path / "p.png"), STYLE, "-o", str(tmp_path / "o.png"), *FAST,
+                               "--log-json", str(tmp_path / "p.png")], "p.png: is also an input")
+    assert tree(tmp_path) == ["p.png"] and (tmp_path / "p.png").read_bytes() == before
