@@ -19,15 +19,15 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike],
-                              inputs: Iterable[str | os.PathLike | None]) -> None:
-    """UserError when an output path names one of the input files, which the run would replace."""
+def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike | None],
+                              flag: str = "-o") -> None:
+    """UserError when an output path names one of the input files, which the run would replace; `flag` sets it."""
     sources = {fid: Path(i) for i in inputs if i is not None and (fid := _file_id(Path(i))) is not None}
     for out in map(Path, outputs):
         src = sources.get(_file_id(out))
         if src is not None:
             raise UserError(f"{out}: is also an input ({src}); writing it would replace the original; "
-                            "choose another output path (-o)")
+                            f"choose another output path ({flag})")
 
 
 def refuse_shared_outputs(writers: Iterable[tuple[str, str | os.PathLike]], advice: str) -> None:
@@ -40,9 +40,10 @@ def refuse_shared_outputs(writers: Iterable[tuple[str, str | os.PathLike]], advi
         seen[key] = name
 
 
-def check_plan(plan: Sequence[tuple[Sequence[Path], Path]], advice: str) -> None:
-    """Refuse an (inputs, output) plan where an output replaces any input or two entries share one output."""
-    refuse_overwriting_inputs([dst for _, dst in plan], [src for sources, _ in plan for src in sources])
+def check_plan(plan: Sequence[tuple[Sequence[Path], Path]], advice: str, flag: str = "-o") -> None:
+    """Refuse an (inputs, output) plan where an output replaces any input or two entries share one output;
+    `flag` sets the outputs, `advice` says what to do about a shared one."""
+    refuse_overwriting_inputs([dst for _, dst in plan], [src for sources, _ in plan for src in sources], flag)
     refuse_shared_outputs([(" with ".join(map(str, sources)), dst) for sources, dst in plan], advice)
 
 

@@ -30,3 +30,33 @@ def test_optimize_refuses_a_log_that_would_replace_an_input(tmp_path, capsys):
     fails_in_one_line(capsys, ["optimize", str(tmp_path / "p.png"), STYLE, "-o", str(tmp_path / "o.png"), *FAST,
                                "--log-json", str(tmp_path / "p.png")], "p.png: is also an input")
     assert tree(tmp_path) == ["p.png"] and (tmp_path / "p.png").read_bytes() == before
+
+
+# 2. `teach` never writes over an input: the rule `stylize` follows (strotss.outputs.check_plan).
+
+def test_teach_refuses_an_output_that_is_an_input(tmp_path, capsys):
+    c, t = tmp_path / "c", tmp_path / "t"
+    c.mkdir()
+    t.mkdir()
+    write_image(c / "p.png", rgb(64, 64, 1))
+    write_image(c / "p__q.png", rgb(64, 64, 2))
+    write_image(t / "q.jpg", rgb(64, 64, 3))
+    before = {p.name: p.read_bytes() for p in c.iterdir()}
+    fails_in_one_line(capsys, ["teach", "--content", str(c), "--style", str(t), "--out", str(c), "--size", "64",
+                               "--iters", "1", "--weights", "random", "--device", "cpu", "--no-progress"],
+                      f"{c / 'p__q.png'}: is also an input", "choose another output path (--out)")
+    assert {p.name: p.read_bytes() for p in c.iterdir()} == before
+
+
+def test_teach_refuses_two_pairs_with_one_output(tmp_path, capsys):
+    c, t = tmp_path / "c", tmp_path / "t"
+    for folder in (c, t):
+        folder.mkdir()
+    write_image(c / "p.png", rgb(64, 64, 1))
+    write_image(c / "p.jpg", rgb(64, 64, 2))
+    write_image(t / "q.jpg", rgb(64, 64, 3))
+    fails_in_one_line(capsys, ["teach", "--content", str(c), "--style", str(t), "--out", str(tmp_path / "out"),
+                               "--size", "64", "--iters", "1", "--weights", "random", "--device", "cpu"],
+                      f"{c / 'p.jpg'} with {t / 'q.jpg'} and {c / 'p.png'} with {t / 'q.jpg'} would both be written to",
+                      "p__q.png", "give the images distinct file names")
+    assert not (tmp_path / "out").exists()

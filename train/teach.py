@@ -19,6 +19,7 @@ from typing import Iterable
 
 from strotss.errors import UserError
 from strotss.imageio import IMAGE_SUFFIXES, atomic_output, list_images, read_rgb, write_image
+from strotss.outputs import check_plan
 from strotss.textfiles import read_text
 
 RECORDS = ".records"
@@ -63,12 +64,14 @@ def output_name(content: Path, style: Path) -> str:
     return f"{content.stem}__{style.stem}.png"
 
 
+def check_outputs(pairs: list[tuple[Path, Path]], out: Path) -> None:
+    """Refuse pairs whose output would replace an input or another pair's output (the rule `stylize` follows)."""
+    check_plan([((c, s), out / output_name(c, s)) for c, s in pairs],
+               "give the images distinct file names, or list each pair once", flag="--out")
+
+
 def shard(pairs: list[tuple[Path, Path]], rank: int, world: int) -> list[tuple[Path, Path]]:
-    """This rank's pairs (every world-th), after checking that output names are unique."""
-    names = [output_name(c, s) for c, s in pairs]
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise UserError(f"{dup}: two pairs would write the same output; give images distinct file names")
+    """This rank's pairs (every world-th)."""
     return pairs[rank::world]
 
 
@@ -108,7 +111,9 @@ def run_teacher(pairs: Iterable[tuple[Path, Path]], out: Path, config, *, rank: 
     from strotss.losses import build_extractor
     from strotss.teacher.optimizer import optimize_image, resolve_device
 
-    mine = shard(list(pairs), rank, world)
+    pairs = list(pairs)
+    check_outputs(pairs, out)
+    mine = shard(pairs, rank, world)
     todo = [(c, s) for c, s in mine if not is_done(out, c, s)]
     extractor = build_extractor(config.extractor, config.weights).to(resolve_device(config.device)) if todo else None
     settings = {k: v for k, v in asdict(config).items() if k in ("size", "alpha", "iters", "extractor", "weighting")}
