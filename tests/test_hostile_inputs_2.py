@@ -6,6 +6,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+import torch
 from test_hostile_inputs import CONTENT, FAST, STYLE, fails_in_one_line, rgb, tree
 
 from strotss import cli
@@ -60,3 +61,46 @@ def test_teach_refuses_two_pairs_with_one_output(tmp_path, capsys):
                       f"{c / 'p.jpg'} with {t / 'q.jpg'} and {c / 'p.png'} with {t / 'q.jpg'} would both be written to",
                       "p__q.png", "give the images distinct file names")
     assert not (tmp_path / "out").exists()
+
+
+# 3. Extractor --weights fill every tapped layer, or the run stops before it starts.
+
+@pytest.mark.parametrize("arch", ["vgg16", "vgg19"])
+def test_extractor_weights_that_fill_no_layer(tmp_path, capsys, arch):
+    torch.save({"classifier.0.weight": torch.zeros(2, 2)}, tmp_path / "w.pth")
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST,
+                               "--extractor", arch, "--weights", str(tmp_path / "w.pth")],
+                      "w.pth: fills none of the", f"{arch} layers", "missing features.0.weight, features.0.bias",
+                      f"pass a torchvision {arch} state dict")
+    assert tree(tmp_path) == ["w.pth"]
+
+
+def test_extractor_weights_that_fill_some_layers(tmp_path, capsys):
+    from strotss.losses.features import _torchvision_vgg
+
+    state = {f"features.{k}": v for k, v in _torchvision_vgg("vgg16").state_dict().items() if int(k.split(".")[0]) < 5}
+    torch.save(state, tmp_path / "w.pth")
+    line = fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST,
+                                      "--extractor", "vgg16", "--weights", str(tmp_path / "w.pth")],
+                             "w.pth: 22 of the 26 tensors of the vgg16 layers up to relu5_3 are missing",
+                             "features.5.weight, features.5.bias")
+    assert "features.2.weight" not in line and not (tmp_path / "o.png").exists()
+
+
+def test_extractor_weights_that_fill_every_layer_load(tmp_path):
+    from strotss.losses import build_extractor
+    from strotss.losses.features import _torchvision_vgg
+
+    state = {f"features.{k}": v + 1 for k, v in _torchvision_vgg("vgg16").state_dict().items()}
+    torch.save({**state, "classifier.0.bias": torch.zeros(3)}, tmp_path / "w.pth")
+    extractor = build_extractor("vgg16", str(tmp_path / "w.pth"))
+    assert torch.equal(extractor.body[28].bias, state["features.28.bias"])
+
+
+@pytest.mark.parametrize("content, needle", [([torch.zeros(3)], "holds a list, not a state dict"),
+                                             ({"features.0.weight": "text"}, "features.0.weight is a str")])
+def test_extractor_weights_that_are_no_state_dict(tmp_path, capsys, content, needle):
+    torch.save(content, tmp_path / "w.pth")
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST,
+                               "--extractor", "vgg16", "--weights", str(tmp_path / "w.pth")], "w.pth: ", needle)
+    assert tree(tmp_path) == ["w.pth"]
