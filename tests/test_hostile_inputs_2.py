@@ -104,3 +104,32 @@ def test_extractor_weights_that_are_no_state_dict(tmp_path, capsys, content, nee
     fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST,
                                "--extractor", "vgg16", "--weights", str(tmp_path / "w.pth")], "w.pth: ", needle)
     assert tree(tmp_path) == ["w.pth"]
+
+
+# 4. `bench quality` keys scores by file stem: two photos or paintings with one stem are refused.
+
+def _quality(tmp_path: pathlib.Path, *argv: str) -> list[str]:
+    """`bench quality` argv at 64 px, one draw, writing its sheet and JSON under tmp_path/out."""
+    return ["bench", "quality", *argv, "--size", "64", "--repeats", "1", "--device", "cpu",
+            "--sheet", str(tmp_path / "out" / "q.png"), "--json", str(tmp_path / "out" / "q.json")]
+
+
+def test_bench_quality_refuses_photos_with_one_stem(tmp_path, capsys):
+    for folder, suffix in (("a", "png"), ("b", "jpg")):
+        (tmp_path / folder).mkdir()
+        write_image(tmp_path / folder / f"x.{suffix}", rgb(64, 64, len(suffix)))
+    a, b = str(tmp_path / "a" / "x.png"), str(tmp_path / "b" / "x.jpg")
+    fails_in_one_line(capsys, _quality(tmp_path, "--photos", a, b),
+                      f"{a} and {b}: two --photos files with the stem 'x'", "rename one")
+    fails_in_one_line(capsys, _quality(tmp_path, "--photos", a, a), f"{a} and {a}: two --photos files")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bench_quality_refuses_paintings_with_one_stem(tmp_path, capsys):
+    for folder in ("s1", "s2"):
+        (tmp_path / folder).mkdir()
+        write_image(tmp_path / folder / "q.jpg", rgb(64, 64))
+    s1, s2 = str(tmp_path / "s1" / "q.jpg"), str(tmp_path / "s2" / "q.jpg")
+    fails_in_one_line(capsys, _quality(tmp_path, "--photos", CONTENT, "--style", s1, "--style", s2),
+                      f"{s1} and {s2}: two --style files with the stem 'q'")
+    assert not (tmp_path / "out").exists()

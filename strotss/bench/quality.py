@@ -92,6 +92,18 @@ def _photos(args: argparse.Namespace) -> list[Path]:
     return found
 
 
+def refuse_shared_stems(files: list[Path], flag: str) -> None:
+    """UserError when two files share a file stem, the name that keys their scores and their --images lookups."""
+    from strotss.errors import UserError
+
+    seen: dict[str, Path] = {}
+    for f in files:
+        if f.stem in seen:
+            raise UserError(f"{seen[f.stem]} and {f}: two {flag} files with the stem {f.stem!r}, which names their "
+                            "scores, table rows and --images files; rename one, or give each file once")
+        seen[f.stem] = f
+
+
 def split_label(spec: str) -> tuple[str, str]:
     """[LABEL=]PATH → (label or "", path); an existing path is never split, so `step=100.ckpt` stays whole."""
     if Path(spec).exists():
@@ -180,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json)
     photos = _photos(args)
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
+    refuse_shared_stems(photos, "--photos")
+    refuse_shared_stems(styles, "--style")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     extractor = build_extractor("vgg19").to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
