@@ -133,3 +133,15 @@ def test_bench_quality_refuses_paintings_with_one_stem(tmp_path, capsys):
     fails_in_one_line(capsys, _quality(tmp_path, "--photos", CONTENT, "--style", s1, "--style", s2),
                       f"{s1} and {s2}: two --style files with the stem 'q'")
     assert not (tmp_path / "out").exists()
+
+
+def test_bench_quality_outputs_replace_no_input_and_no_other_output(tmp_path, capsys):
+    write_image(tmp_path / "x.png", rgb(64, 64))
+    before = (tmp_path / "x.png").read_bytes()
+    sheet = str(tmp_path / "q.png")
+    fails_in_one_line(capsys, ["bench", "quality", "--photos", str(tmp_path / "x.png"), "--size", "64", "--sheet",
+                               sheet, "--json", sheet], f"the contact sheet (--sheet) and the scores (--json) would "
+                                                        f"both be written to {sheet}", "give --json a file of its own")
+    fails_in_one_line(capsys, ["bench", "quality", "--photos", str(tmp_path / "x.png"), "--size", "64", "--sheet",
+                               str(tmp_path / "x.png")], "x.png: is also an input")
+    assert tree(tmp_path) == ["x.png"] and (tmp_path / "x.png").read_bytes() == before

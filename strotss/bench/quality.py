@@ -180,8 +180,9 @@ def run(args: argparse.Namespace) -> int:
 
     from strotss.assets import asset_path
     from strotss.errors import UserError
-    from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
+    from strotss.imageio import atomic_output, check_writable, read_rgb, resize_long_side, write_image
     from strotss.losses import PairScorer, build_extractor
+    from strotss.outputs import refuse_overwriting_inputs, refuse_shared_outputs
     from strotss.teacher.compare import labelled_row, stack_rows
     from strotss.teacher.config import COARSEST
 
@@ -194,6 +195,9 @@ def run(args: argparse.Namespace) -> int:
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
     refuse_shared_stems(photos, "--photos")
     refuse_shared_stems(styles, "--style")
+    outputs = [("the contact sheet (--sheet)", args.sheet)] + ([("the scores (--json)", args.json)] if args.json else [])
+    refuse_shared_outputs(outputs, "give --json a file of its own")
+    refuse_overwriting_inputs([out for _, out in outputs], [*photos, *styles], flag="--sheet, --json")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     extractor = build_extractor("vgg19").to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
@@ -224,7 +228,8 @@ def run(args: argparse.Namespace) -> int:
     _print_tables(methods, pairs)
     if args.json:
         data = {m.label: {f"{p}|{s}": t for (p, s), t in m.scores.items()} for m in methods}
-        args.json.write_text(json.dumps(data, indent=1))
+        with atomic_output(args.json, "w") as fh:
+            json.dump(data, fh, indent=1)
     print(f"contact sheet: {args.sheet}", file=sys.stderr)
     return 0
 
