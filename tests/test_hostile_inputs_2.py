@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 import torch
-from test_hostile_inputs import CONTENT, FAST, STYLE, fails_in_one_line, rgb, tree
+from test_hostile_inputs import CONTENT, FAST, STYLE, checkpoint, fails_in_one_line, model, rgb, tree  # noqa: F401
 
 from strotss import cli
 from strotss.imageio import read_rgb, write_image
@@ -145,3 +145,34 @@ def test_bench_quality_outputs_replace_no_input_and_no_other_output(tmp_path, ca
     fails_in_one_line(capsys, ["bench", "quality", "--photos", str(tmp_path / "x.png"), "--size", "64", "--sheet",
                                str(tmp_path / "x.png")], "x.png: is also an input")
     assert tree(tmp_path) == ["x.png"] and (tmp_path / "x.png").read_bytes() == before
+
+
+# 5. Results that are not finite are never written (they came out black): overflowing inputs are refused up
+# front, and a result that is not finite stops the run before it writes.
+
+@pytest.mark.parametrize("flags, needle", [(["--alpha", "1e39"], "--alpha 1e+39: must be a number from 0 to 1000000"),
+                                           (["--lr", "1e30", "--last-lr", "1e30"], "--lr 1e+30: must be a number > 0 "
+                                                                                   "and ≤ 1"),
+                                           (["--last-lr", "2"], "--last-lr 2.0: must be a number > 0 and ≤ 1"),
+                                           (["--alpha", "0", "--weighting", "paper"],
+                                            "--alpha 0.0: must be > 0 with --weighting paper")])
+def test_optimize_refuses_numbers_that_overflow(tmp_path, capsys, flags, needle):
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, *flags], needle)
+    assert tree(tmp_path) == []
+
+
+def test_optimize_writes_no_result_that_is_not_finite(tmp_path, capsys, monkeypatch):
+    """Whatever makes the objective nan (a diverging step, a broken extractor), the run stops and writes nothing."""
+    from strotss.teacher import optimizer
+
+    loss = optimizer._ScaleObjective.loss
+
+    def diverging(self, x, alpha):
+        total, logs = loss(self, x, alpha)
+        return total * float("nan"), {**logs, "total": float("nan")}
+
+    monkeypatch.setattr(optimizer._ScaleObjective, "loss", diverging)
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, "--log-json",
+                               str(tmp_path / "o.json")], "the objective at scale 1 (64 px), iteration 1 became nan",
+                      "there is no image to write", "lower --lr")
+    assert tree(tmp_path) == []
