@@ -176,3 +176,38 @@ def test_optimize_writes_no_result_that_is_not_finite(tmp_path, capsys, monkeypa
                                str(tmp_path / "o.json")], "the objective at scale 1 (64 px), iteration 1 became nan",
                       "there is no image to write", "lower --lr")
     assert tree(tmp_path) == []
+
+
+def test_stylize_weights_that_overflow_their_sum(tmp_path):
+    """--weights 1e308 1e308 mix the two styles equally, as 1 1 does (their sum overflowed to inf: code 0)."""
+    write_image(tmp_path / "p.png", rgb(32, 48))
+    styles = ["--style", STYLE, "--style", CONTENT]
+    for name, weights in (("equal.png", ["1", "1"]), ("huge.png", ["1e308", "1e308"])):
+        assert cli.main(["stylize", "arbitrary", str(tmp_path / "p.png"), *styles, "--weights", *weights, "-o",
+                         str(tmp_path / name)]) == 0
+    huge = read_rgb(tmp_path / "huge.png")
+    assert huge.max() > 0 and (huge == read_rgb(tmp_path / "equal.png")).all()
+
+
+def test_stylize_weights_are_checked_before_the_model_loads(tmp_path, capsys):
+    write_image(tmp_path / "p.png", rgb(32, 48))
+    fails_in_one_line(capsys, ["stylize", str(tmp_path / "missing.onnx"), str(tmp_path / "p.png"), "--style", STYLE,
+                               "--weights", "inf", "-o", str(tmp_path / "o.png")], "--weights [inf]",
+                      "give one finite non-negative number per --style")
+    assert tree(tmp_path) == ["p.png"]
+
+
+def test_stylize_writes_no_image_from_a_model_whose_output_is_nan(tmp_path, capsys, model):
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(model))
+    head = next(i for i in graph.graph.initializer if i.name.endswith("head.1.weight"))
+    head.CopyFrom(numpy_helper.from_array(np.full(tuple(head.dims), np.nan, np.float32), head.name))
+    onnx.save(graph, str(tmp_path / "nan.onnx"))
+    write_image(tmp_path / "p.png", rgb(32, 48))
+    fails_in_one_line(capsys, ["stylize", str(tmp_path / "nan.onnx"), str(tmp_path / "p.png"), "-o",
+                               str(tmp_path / "o.png")], "nan.onnx: its output for a 48×32 px image is not finite",
+                      "export it again")
+    assert tree(tmp_path) == ["nan.onnx", "p.png"]
