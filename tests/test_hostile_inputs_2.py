@@ -211,3 +211,19 @@ def test_stylize_writes_no_image_from_a_model_whose_output_is_nan(tmp_path, caps
                                str(tmp_path / "o.png")], "nan.onnx: its output for a 48×32 px image is not finite",
                       "export it again")
     assert tree(tmp_path) == ["nan.onnx", "p.png"]
+
+
+# 10. teach's environment (RANK, WORLD_SIZE, LOCAL_RANK) and a pairs file with a line of one field.
+
+@pytest.mark.parametrize("env, needle", [({"WORLD_SIZE": "0"}, "WORLD_SIZE=0: must be ≥ 1"),
+                                         ({"RANK": "abc"}, "RANK='abc': not a whole number"),
+                                         ({"RANK": "2", "WORLD_SIZE": "2"}, "RANK=2: must be from 0 to 1 "
+                                                                            "(WORLD_SIZE=2)"),
+                                         ({"LOCAL_RANK": "-1"}, "LOCAL_RANK=-1: must be ≥ 0")])
+def test_teach_rank_environment(tmp_path, capsys, monkeypatch, env, needle):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    fails_in_one_line(capsys, ["teach", "--content", CONTENT, "--style", STYLE, "--out", str(tmp_path / "t"),
+                               "--size", "64", "--iters", "1", "--weights", "random"],
+                      needle, "torchrun sets RANK, WORLD_SIZE and LOCAL_RANK")
+    assert tree(tmp_path) == []
