@@ -227,3 +227,11 @@ def test_teach_rank_environment(tmp_path, capsys, monkeypatch, env, needle):
                                "--size", "64", "--iters", "1", "--weights", "random"],
                       needle, "torchrun sets RANK, WORLD_SIZE and LOCAL_RANK")
     assert tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("line", ["a.jpg", "a.jpg,", ",b.jpg", "a.jpg,b.jpg,c.jpg"])
+def test_pairs_file_line_without_two_fields(tmp_path, capsys, line):
+    (tmp_path / "pairs.csv").write_text(f"content,style\nx.jpg,y.jpg\n{line}\n")
+    fails_in_one_line(capsys, ["teach", "--pairs", str(tmp_path / "pairs.csv"), "--out", str(tmp_path / "t")],
+                      "pairs.csv:3: expected a content and a style path", "content,style")
+    assert tree(tmp_path) == ["pairs.csv"]

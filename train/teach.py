@@ -50,13 +50,25 @@ def list_pairs(content: str, style: str, pairing: str = "product") -> list[tuple
 def read_pairs(path: str) -> list[tuple[Path, Path]]:
     """(content, style) pairs from a CSV file with `content` and `style` columns (paths relative to the file)."""
     p = Path(path)
+    reader = csv.DictReader(io.StringIO(read_text(p, "pairs file"), newline=""))
     try:
-        rows = list(csv.DictReader(io.StringIO(read_text(p, "pairs file"), newline="")))
+        if not {"content", "style"} <= set(reader.fieldnames or ()):
+            raise UserError(f"{p}: expected a CSV with a header row `content,style` and one pair per line")
+        pairs = [_pair(p, reader.line_num, row) for row in reader]
     except csv.Error as exc:
         raise UserError(f"{p}: not a readable CSV file ({exc}); expected a header row `content,style`") from None
-    if not rows or not {"content", "style"} <= set(rows[0]):
+    if not pairs:
         raise UserError(f"{p}: expected a CSV with a header row `content,style` and one pair per line")
-    return [(p.parent / r["content"], p.parent / r["style"]) for r in rows]
+    return pairs
+
+
+def _pair(p: Path, line: int, row: dict) -> tuple[Path, Path]:
+    """One CSV row as (content, style) paths relative to the file p; UserError naming its line when a path is
+    missing or empty, or the line has more fields than the header."""
+    if None in row or not row["content"] or not row["style"]:
+        raise UserError(f"{p}:{line}: expected a content and a style path separated by a comma (content,style); "
+                        "fix or remove this line")
+    return p.parent / row["content"], p.parent / row["style"]
 
 
 def output_name(content: Path, style: Path) -> str:
