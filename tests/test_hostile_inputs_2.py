@@ -4,6 +4,7 @@ writes nothing, and never replaces an input or another output."""
 from __future__ import annotations
 
 import pathlib
+import shutil
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from test_hostile_inputs import CONTENT, FAST, STYLE, checkpoint, fails_in_one_l
 
 from strotss import cli
 from strotss.imageio import read_rgb, write_image
+from strotss.pretrained import resolve_model
 
 
 # 1. Outputs are checked against each other, not only against the inputs.
@@ -235,3 +237,28 @@ def test_pairs_file_line_without_two_fields(tmp_path, capsys, line):
     fails_in_one_line(capsys, ["teach", "--pairs", str(tmp_path / "pairs.csv"), "--out", str(tmp_path / "t")],
                       "pairs.csv:3: expected a content and a style path", "content,style")
     assert tree(tmp_path) == ["pairs.csv"]
+
+
+# 13. An ONNX model given where a PyTorch checkpoint belongs is named as such, with what to do instead.
+
+BUNDLED = resolve_model("wheat_field")
+
+
+@pytest.mark.parametrize("name", ["m.onnx", "m.ckpt"])
+def test_export_of_an_onnx_model(tmp_path, capsys, name):
+    shutil.copy(BUNDLED, tmp_path / name)
+    fails_in_one_line(capsys, ["export", str(tmp_path / name), "-o", str(tmp_path / "out.onnx")],
+                      f"{name}: is an ONNX model (an exported network), not a PyTorch checkpoint",
+                      "it is already exported: run it with `strotss stylize`")
+    assert tree(tmp_path) == [name]
+
+
+def test_resume_from_an_onnx_model(tmp_path, capsys):
+    from test_train_safety import _config
+
+    config = _config(tmp_path, tmp_path / "content", tmp_path / "style.jpg")
+    shutil.copy(BUNDLED, tmp_path / "m.onnx")
+    fails_in_one_line(capsys, ["train", "fit", "--config", str(config), "--trainer.default_root_dir",
+                               str(tmp_path / "root"), "--ckpt_path", str(tmp_path / "m.onnx")],
+                      "m.onnx: is an ONNX model", "give it as --model.init_weights")
+    assert tree(tmp_path) == ["cfg.yaml", "m.onnx"]
