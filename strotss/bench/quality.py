@@ -195,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
     refuse_shared_stems(photos, "--photos")
     refuse_shared_stems(styles, "--style")
-    outputs = [("the contact sheet (--sheet)", args.sheet)] + ([("the scores (--json)", args.json)] if args.json else [])
+    outputs = [("the contact sheet (--sheet)", args.sheet)]
+    if args.json:
+        outputs.append(("the scores (--json)", args.json))
     refuse_shared_outputs(outputs, "give --json a file of its own")
     refuse_overwriting_inputs([out for _, out in outputs], [*photos, *styles], flag="--sheet, --json")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -51,7 +51,8 @@ class StrotssConfig:
         starts."""
         rules = (("size", self.size >= COARSEST, f"≥ {COARSEST}"),
                  ("alpha", 0 <= self.alpha <= ALPHA_MAX, f"a number from 0 to {ALPHA_MAX}"),
-                 ("alpha", self.alpha > 0 or self.weighting != "paper", "> 0 with --weighting paper (it divides by α)"),
+                 ("alpha", self.alpha > 0 or self.weighting != "paper",
+                  "> 0 with --weighting paper (it divides by α)"),
                  ("iters", self.iters >= 1, "≥ 1"),
                  ("lr", 0 < self.lr <= LR_MAX, f"a number > 0 and ≤ {LR_MAX:g}"),
                  ("last_lr", 0 < self.last_lr <= LR_MAX, f"a number > 0 and ≤ {LR_MAX:g}"),
