@@ -26,7 +26,8 @@ def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike], inputs: Iter
     for out in map(Path, outputs):
         src = sources.get(_file_id(out))
         if src is not None:
-            raise UserError(f"{out}: is also an input ({src}); writing it would replace the original; "
+            spelled = "" if src == out else f" ({src})"
+            raise UserError(f"{out}: is also an input{spelled}; writing it would replace the original; "
                             f"choose another output path ({flag})")
 
 
