@@ -176,7 +176,8 @@ def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp1
     if out.suffix != ".onnx":
         raise UserError(f"{out}: output must end in .onnx")
     check_writable(out)
-    net, meta = load_model(checkpoint)
+    net, meta = load_model(checkpoint, onnx_advice="it is already exported: run it with `strotss stylize`; to export "
+                                                   "again (--fp16, --opset), pass the checkpoint it was exported from")
     is_arbitrary = isinstance(net, ArbitraryStyleNet)
     if style_image is not None and not is_arbitrary:
         raise UserError(f"{checkpoint}: --style needs an arbitrary-style checkpoint; this one is per-style")

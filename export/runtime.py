@@ -64,12 +64,19 @@ def open_session(path: str | os.PathLike, provider: str | None = None,
     return session, meta
 
 
-def mix_codes(codes: np.ndarray, weights: Sequence[float]) -> np.ndarray:
-    """Interpolate K style codes (K×D) with K non-negative weights (normalized to sum 1) into one 1×D code."""
+def style_weights(weights: Sequence[float], n: int) -> np.ndarray:
+    """n finite non-negative weights, not all zero, normalized to sum 1 (scaled by their largest first, so that
+    no sum overflows: 1e308 1e308 mixes like 1 1); UserError for anything else."""
     w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (len(codes),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise UserError(f"--weights {list(weights)}: give one non-negative number per --style, not all zero")
-    return ((w / w.sum()) @ codes.astype(np.float64))[None].astype(np.float32)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w):
+        raise UserError(f"--weights {list(weights)}: give one finite non-negative number per --style, not all zero")
+    w = w / w.max()
+    return w / w.sum()
+
+
+def mix_codes(codes: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Interpolate K style codes (K×D) with K weights (see `style_weights`) into one 1×D code."""
+    return (style_weights(weights, len(codes)) @ codes.astype(np.float64))[None].astype(np.float32)
 
 
 def preserve_color(content_rgb: np.ndarray, stylized_rgb: np.ndarray) -> np.ndarray:
@@ -227,6 +234,10 @@ class StyleModel:
         elif alpha is not None:
             self.check_alpha(alpha)
         out = self.graph.run(feeds)[..., :h, :w]
+        if not np.isfinite(out).all():
+            raise UserError(f"{self.graph.path}: its output for a {w}×{h} px image is not finite (nan or inf), which "
+                            "would be written black; the model is broken: export it again from a checkpoint with "
+                            "finite weights (without --fp16 if it was fp16)")
         return out if strength == 1.0 else batch + np.float32(strength) * (out - batch)
 
     def stylize_images(self, images: Sequence[np.ndarray] | np.ndarray, strength: float = 1.0,

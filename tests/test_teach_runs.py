@@ -14,7 +14,7 @@ from strotss.errors import UserError
 from strotss.teacher.config import StrotssConfig
 from strotss.train import StrotssModule, StyleData
 from strotss.train.sources import open_images
-from strotss.train.teach import list_pairs, run_teacher, shard
+from strotss.train.teach import check_outputs, list_pairs, run_teacher, shard
 
 
 @pytest.fixture()
@@ -39,11 +39,11 @@ def test_teach_writes_a_dataset_and_resumes(pairs, tmp_path: Path) -> None:
     assert run_teacher(pairs, out, config, progress=False) == (0, 2)
 
 
-def test_ranks_take_disjoint_shards(pairs) -> None:
+def test_ranks_take_disjoint_shards(pairs, tmp_path: Path) -> None:
     """Every pair goes to exactly one rank; duplicate output names are refused."""
     assert shard(pairs, 0, 2) + shard(pairs, 1, 2) == pairs
-    with pytest.raises(UserError, match="same output"):
-        shard(pairs + pairs[:1], 0, 1)
+    with pytest.raises(UserError, match="would both be written to .*img00__paint00.png"):
+        check_outputs(pairs + pairs[:1], tmp_path / "t")
 
 
 def test_cli_teach_reports_and_resumes(pairs, tmp_path: Path, capsys) -> None:

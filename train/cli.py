@@ -33,7 +33,8 @@ class StrotssCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if ckpt_path and Path(ckpt_path).is_file():
-            load_weights_only(ckpt_path)
+            load_weights_only(ckpt_path, onnx_advice="--ckpt_path resumes a run from its checkpoint (e.g. `last`); "
+                                                     "to fine-tune from this model, give it as --model.init_weights")
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """The trainer, with each ModelCheckpoint lacking a dirpath pointed at <default_root_dir>/checkpoints."""

@@ -19,6 +19,7 @@ from typing import Iterable
 
 from strotss.errors import UserError
 from strotss.imageio import IMAGE_SUFFIXES, atomic_output, list_images, read_rgb, write_image
+from strotss.outputs import check_plan
 from strotss.textfiles import read_text
 
 RECORDS = ".records"
@@ -49,13 +50,25 @@ def list_pairs(content: str, style: str, pairing: str = "product") -> list[tuple
 def read_pairs(path: str) -> list[tuple[Path, Path]]:
     """(content, style) pairs from a CSV file with `content` and `style` columns (paths relative to the file)."""
     p = Path(path)
+    reader = csv.DictReader(io.StringIO(read_text(p, "pairs file"), newline=""))
     try:
-        rows = list(csv.DictReader(io.StringIO(read_text(p, "pairs file"), newline="")))
+        if not {"content", "style"} <= set(reader.fieldnames or ()):
+            raise UserError(f"{p}: expected a CSV with a header row `content,style` and one pair per line")
+        pairs = [_pair(p, reader.line_num, row) for row in reader]
     except csv.Error as exc:
         raise UserError(f"{p}: not a readable CSV file ({exc}); expected a header row `content,style`") from None
-    if not rows or not {"content", "style"} <= set(rows[0]):
+    if not pairs:
         raise UserError(f"{p}: expected a CSV with a header row `content,style` and one pair per line")
-    return [(p.parent / r["content"], p.parent / r["style"]) for r in rows]
+    return pairs
+
+
+def _pair(p: Path, line: int, row: dict) -> tuple[Path, Path]:
+    """One CSV row as (content, style) paths relative to the file p; UserError naming its line when a path is
+    missing or empty, or the line has more fields than the header."""
+    if None in row or not row["content"] or not row["style"]:
+        raise UserError(f"{p}:{line}: expected a content and a style path separated by a comma (content,style); "
+                        "fix or remove this line")
+    return p.parent / row["content"], p.parent / row["style"]
 
 
 def output_name(content: Path, style: Path) -> str:
@@ -63,12 +76,14 @@ def output_name(content: Path, style: Path) -> str:
     return f"{content.stem}__{style.stem}.png"
 
 
+def check_outputs(pairs: list[tuple[Path, Path]], out: Path) -> None:
+    """Refuse pairs whose output would replace an input or another pair's output (the rule `stylize` follows)."""
+    check_plan([((c, s), out / output_name(c, s)) for c, s in pairs],
+               "give the images distinct file names, or list each pair once", flag="--out")
+
+
 def shard(pairs: list[tuple[Path, Path]], rank: int, world: int) -> list[tuple[Path, Path]]:
-    """This rank's pairs (every world-th), after checking that output names are unique."""
-    names = [output_name(c, s) for c, s in pairs]
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise UserError(f"{dup}: two pairs would write the same output; give images distinct file names")
+    """This rank's pairs (every world-th)."""
     return pairs[rank::world]
 
 
@@ -108,7 +123,9 @@ def run_teacher(pairs: Iterable[tuple[Path, Path]], out: Path, config, *, rank: 
     from strotss.losses import build_extractor
     from strotss.teacher.optimizer import optimize_image, resolve_device
 
-    mine = shard(list(pairs), rank, world)
+    pairs = list(pairs)
+    check_outputs(pairs, out)
+    mine = shard(pairs, rank, world)
     todo = [(c, s) for c, s in mine if not is_done(out, c, s)]
     extractor = build_extractor(config.extractor, config.weights).to(resolve_device(config.device)) if todo else None
     settings = {k: v for k, v in asdict(config).items() if k in ("size", "alpha", "iters", "extractor", "weighting")}

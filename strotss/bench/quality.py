@@ -115,6 +115,18 @@ def _photos(args: argparse.Namespace) -> list[Path]:
     return found
 
 
+def refuse_shared_stems(files: list[Path], flag: str) -> None:
+    """UserError when two files share a file stem, the name that keys their scores and their --images lookups."""
+    from strotss.errors import UserError
+
+    seen: dict[str, Path] = {}
+    for f in files:
+        if f.stem in seen:
+            raise UserError(f"{seen[f.stem]} and {f}: two {flag} files with the stem {f.stem!r}, which names their "
+                            "scores, table rows and --images files; rename one, or give each file once")
+        seen[f.stem] = f
+
+
 def split_label(spec: str) -> tuple[str, str]:
     """[LABEL=]PATH → (label or "", path); an existing path is never split, so `step=100.ckpt` stays whole."""
     if Path(spec).exists():
@@ -201,8 +213,9 @@ def run(args: argparse.Namespace) -> int:
 
     from strotss.assets import asset_path
     from strotss.errors import UserError
-    from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
+    from strotss.imageio import atomic_output, check_writable, read_rgb, resize_long_side, write_image
     from strotss.losses import FidelityScorer, PairScorer, build_extractor
+    from strotss.outputs import refuse_overwriting_inputs, refuse_shared_outputs
     from strotss.teacher.compare import labelled_row, stack_rows
     from strotss.teacher.config import COARSEST
 
@@ -213,6 +226,13 @@ def run(args: argparse.Namespace) -> int:
             check_writable(out)
     photos = _photos(args)
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
+    refuse_shared_stems(photos, "--photos")
+    refuse_shared_stems(styles, "--style")
+    outputs = [("the contact sheet (--sheet)", args.sheet), ("the plot (--plot)", args.plot)]
+    if args.json:
+        outputs.append(("the scores (--json)", args.json))
+    refuse_shared_outputs(outputs, "give each of --sheet, --plot and --json a file of its own")
+    refuse_overwriting_inputs([out for _, out in outputs], [*photos, *styles], flag="--sheet, --plot, --json")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     extractor = build_extractor("vgg19").to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
@@ -251,7 +271,8 @@ def run(args: argparse.Namespace) -> int:
     _plot_axes(methods, args.plot, args.size)
     if args.json:
         data = {m.label: {f"{p}|{s}": t for (p, s), t in m.scores.items()} for m in methods}
-        args.json.write_text(json.dumps(data, indent=1))
+        with atomic_output(args.json, "w") as fh:
+            json.dump(data, fh, indent=1)
     print(f"contact sheet: {args.sheet}\nplot: {args.plot}", file=sys.stderr)
     return 0
 

@@ -45,10 +45,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load inputs, validate them before the long run, optimize, and write outputs atomically."""
     import json
+    from pathlib import Path
 
     from strotss.flags import from_flags
     from strotss.imageio import atomic_output, check_image_output, check_writable, read_rgb, write_image
-    from strotss.outputs import refuse_overwriting_inputs
+    from strotss.outputs import refuse_overwriting_inputs, refuse_shared_outputs
     from strotss.teacher.config import StrotssConfig
     from strotss.teacher.guidance import load_points, load_region_masks
     from strotss.teacher.optimizer import optimize_image
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     check_image_output(args.output)
     if args.log_json:
         check_writable(args.log_json)
+        refuse_shared_outputs([("the image (-o)", args.output), ("the log (--log-json)", args.log_json)],
+                              f"give --log-json a file of its own, such as {Path(args.output).with_suffix('.json')}")
     refuse_overwriting_inputs([args.output, args.log_json] if args.log_json else [args.output],
                               [args.content, args.style, args.init, args.points, *(args.regions or [])])
     content, style = read_rgb(args.content), read_rgb(args.style)

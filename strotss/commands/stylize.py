@@ -75,7 +75,7 @@ def _plan(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
     for src, dst in pairs:
         if not is_video(src):
             image_format(dst)
-    check_plan(pairs)
+    check_plan([((src,), dst) for src, dst in pairs], "stylize them into different output folders (-o), or rename one")
     return pairs
 
 
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from strotss.errors import InputError, UserError
-    from strotss.export.runtime import StyleModel, preserve_color
+    from strotss.export.runtime import StyleModel, preserve_color, style_weights
     from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
     from strotss.imageio import read_rgb, resize_long_side, write_image
     from strotss.pretrained import resolve_model
@@ -95,9 +95,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch must be ≥ 1 and --size ≥ 8")
     if not 0.0 <= args.strength <= 1.0:
         raise UserError(f"--strength {args.strength}: must be a number from 0 (the input) to 1 (full style)")
-    if args.weights is not None and len(args.weights) != len(args.style or []):
-        raise UserError(f"--weights: {len(args.weights)} weight(s) for {len(args.style or [])} --style image(s); "
-                        "give one per style")
+    if args.weights is not None:
+        if len(args.weights) != len(args.style or []):
+            raise UserError(f"--weights: {len(args.weights)} weight(s) for {len(args.style or [])} --style image(s); "
+                            "give one per style")
+        style_weights(args.weights, len(args.style))
     model = StyleModel(resolve_model(args.model), provider=args.provider)
     model.check_alpha(args.alpha)
     if args.size:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Mapping
+
+from strotss.errors import UserError
 
 HELP = "optimize many (content, style) pairs into a teacher data set (resumable, multi-GPU)"
 DESCRIPTION = """\
@@ -39,13 +42,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
 
 
+RANK_ADVICE = "torchrun sets RANK, WORLD_SIZE and LOCAL_RANK; unset them to run one process"
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """An integer environment variable, or default when unset; UserError naming it when it is no whole number."""
+    text = env.get(name, str(default))
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"{name}={text!r}: not a whole number; {RANK_ADVICE}") from None
+
+
+def ranks(env: Mapping[str, str]) -> tuple[int, int, int]:
+    """(RANK, WORLD_SIZE, LOCAL_RANK) of this process from torchrun's environment, (0, 1, 0) without it."""
+    rank, world, local = _env_int(env, "RANK", 0), _env_int(env, "WORLD_SIZE", 1), _env_int(env, "LOCAL_RANK", 0)
+    if world < 1:
+        raise UserError(f"WORLD_SIZE={world}: must be ≥ 1 (the number of teach processes); {RANK_ADVICE}")
+    if not 0 <= rank < world:
+        raise UserError(f"RANK={rank}: must be from 0 to {world - 1} (WORLD_SIZE={world}); {RANK_ADVICE}")
+    if local < 0:
+        raise UserError(f"LOCAL_RANK={local}: must be ≥ 0 (this process's GPU on its node); {RANK_ADVICE}")
+    return rank, world, local
+
+
 def run(args: argparse.Namespace) -> int:
     """Optimize this process's share of the pairs and refresh the metadata."""
     from pathlib import Path
 
     import torch
 
-    from strotss.errors import UserError
     from strotss.flags import from_flags
     from strotss.teacher.config import StrotssConfig
     from strotss.train.teach import list_pairs, read_pairs, run_teacher
@@ -56,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
         pairs = list_pairs(args.content, args.style, args.pairing)
     else:
         raise UserError("no pairs given; pass --content and --style (files or folders) or --pairs FILE.csv")
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    local = int(os.environ.get("LOCAL_RANK", 0))
+    rank, world, local = ranks(os.environ)
     device = args.device or (f"cuda:{local}" if torch.cuda.is_available() else "cpu")
     config = from_flags(StrotssConfig, args, SETTINGS, device=device)
     done, skipped = run_teacher(pairs, Path(args.out), config, rank=rank, world=world, progress=args.progress)

@@ -14,6 +14,8 @@ from strotss.errors import UserError
 from strotss.flags import flag_of, setting
 
 COARSEST = 64  # long side of the first scale of the coarse-to-fine schedule
+ALPHA_MAX = 1_000_000  # beyond, the style terms count for nothing and α·16 nears float32's overflow
+LR_MAX = 1.0  # RMSprop's first steps are ~10·lr; pixels range over [0, 1], so a larger rate only diverges
 
 
 @dataclass
@@ -45,12 +47,15 @@ class StrotssConfig:
                 "(CUDA, AVX512-BF16, AMX); default %(default)s")
 
     def __post_init__(self) -> None:
-        """Refuse numbers that would crash the run or give garbage (nan, zero, negative) before any work starts."""
+        """Refuse numbers that would crash the run or give garbage (nan, zero, negative, overflowing) before any work
+        starts."""
         rules = (("size", self.size >= COARSEST, f"≥ {COARSEST}"),
-                 ("alpha", math.isfinite(self.alpha) and self.alpha >= 0, "a number ≥ 0"),
+                 ("alpha", 0 <= self.alpha <= ALPHA_MAX, f"a number from 0 to {ALPHA_MAX}"),
+                 ("alpha", self.alpha > 0 or self.weighting != "paper",
+                  "> 0 with --weighting paper (it divides by α)"),
                  ("iters", self.iters >= 1, "≥ 1"),
-                 ("lr", math.isfinite(self.lr) and self.lr > 0, "a number > 0"),
-                 ("last_lr", math.isfinite(self.last_lr) and self.last_lr > 0, "a number > 0"),
+                 ("lr", 0 < self.lr <= LR_MAX, f"a number > 0 and ≤ {LR_MAX:g}"),
+                 ("last_lr", 0 < self.last_lr <= LR_MAX, f"a number > 0 and ≤ {LR_MAX:g}"),
                  ("n_positions", self.n_positions >= 1, "≥ 1"),
                  ("n_style", self.n_style >= 1, "≥ 1"),
                  ("init_scales", self.init_scales >= 1, "≥ 1"),

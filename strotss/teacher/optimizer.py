@@ -157,6 +157,13 @@ def _check_image(img: np.ndarray, name: str) -> None:
                         f"({COARSEST} px long side); use a larger image")
 
 
+def _refuse_not_finite(value: float, what: str, names: tuple[str, str]) -> None:
+    """UserError once the objective or the image (`what`) is not finite: later steps stay nan, no image is left."""
+    if not math.isfinite(value):
+        raise UserError(f"{names[0]} with {names[1]}: {what} became {value}, so there is no image to write; "
+                        "lower --lr and --last-lr (or --alpha) and run again")
+
+
 def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig | None = None, *,
                    regions: tuple[np.ndarray, np.ndarray] | RegionMasks | None = None,
                    points: np.ndarray | None = None, init: np.ndarray | None = None,
@@ -219,6 +226,8 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
                 opt.zero_grad(set_to_none=True)
                 current = collapse_pyramid(pyramid)
                 loss, logs = scale.loss(current, alpha)
+                _refuse_not_finite(logs["total"], f"the objective at scale {k + 1} ({side} px), iteration {it + 1}",
+                                   names)
                 loss.backward()
                 opt.step()
                 history.append({"scale": k, "size": side, "iter": it, "alpha": alpha,
@@ -231,5 +240,6 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
                 x = collapse_pyramid(pyramid).detach()
     finally:
         bar.close()
+    _refuse_not_finite(float(x.abs().max()), "the image after the last step", names)
     image = x.clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
     return OptimizeResult(image, history, time.perf_counter() - start, asdict(config))
