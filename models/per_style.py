@@ -7,6 +7,7 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from strotss.errors import UserError
 from strotss.models.blocks import ConvNormAct, FixedNoise, ResidualBlock, conv, pad_to_multiple, residual_output
 from strotss.models.sizes import Size, resolve_size
 
@@ -28,7 +29,7 @@ class PerStyleNet(nn.Module):
                  separable: bool | None = None, noise: float = 0.0) -> None:
         super().__init__()
         if noise < 0:
-            raise ValueError(f"noise {noise}: the std of the fixed input noise must be 0 (none) or more")
+            raise UserError(f"model_kwargs noise {noise}: the std of the fixed input noise must be 0 (none) or more")
         self.noise = FixedNoise(noise) if noise > 0 else nn.Identity()
         spec = resolve_size(size, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable

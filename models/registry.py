@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pickle
@@ -25,9 +26,15 @@ FROZEN_STYLE_PREFIX = "style_stats.extractor."
 
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:
-    """Instantiate a registered network ("per_style" or "arbitrary") with constructor kwargs."""
+    """Instantiate a registered network ("per_style" or "arbitrary") with constructor kwargs (a config's
+    model_kwargs: UserError for a key the network does not take)."""
     if name not in MODELS:
         raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    accepted = inspect.signature(MODELS[name]).parameters
+    unknown = [k for k in kwargs if k not in accepted]
+    if unknown:
+        raise UserError(f"model_kwargs {unknown[0]!r}: not an argument of the {name} network; use "
+                        f"{', '.join(k for k in accepted if k != 'pretrained')}")
     return MODELS[name](**kwargs)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+from strotss.errors import UserError
+
 Size = Literal["tiny", "small", "base"]
 
 
@@ -34,7 +36,7 @@ def resolve_size(size: str, channels: Sequence[int] | None, num_blocks: int | No
                  separable: bool | None) -> NetSize:
     """The named size with any explicitly given field overriding it."""
     if size not in SIZES:
-        raise ValueError(f"size {size!r}: choose one of {', '.join(SIZES)}")
+        raise UserError(f"model_kwargs size {size!r}: choose one of {', '.join(SIZES)}")
     base = SIZES[size]
     return NetSize(tuple(channels) if channels is not None else base.channels,  # type: ignore[arg-type]
                    base.num_blocks if num_blocks is None else num_blocks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from strotss.errors import UserError
 from strotss.models import ArbitraryStyleNet, PerStyleNet, create_model, load_model, save_model
 from strotss.models.blocks import FixedNoise
 
@@ -52,7 +53,7 @@ def test_per_style_noise_paints_flat_input_and_rejects_negative_std():
     flat = torch.full((1, 3, 64, 64), 0.5)
     assert PerStyleNet().eval()(flat).std() == 0
     assert abs(PerStyleNet(noise=0.03).eval()(flat).std().item() - 0.03) < 3e-3  # identity init + noise
-    with pytest.raises(ValueError, match="noise"):
+    with pytest.raises(UserError, match="noise"):
         PerStyleNet(noise=-0.1)
 
 
@@ -115,3 +116,9 @@ def test_load_rejects_foreign_files(tmp_path):
             load_model(tmp_path / name)
     with pytest.raises(UserError, match="unknown model"):
         create_model("nope")
+
+
+def test_a_misspelt_model_kwarg_is_a_user_error() -> None:
+    """model_kwargs come from YAML configs: a key the network does not take is the user's to fix, not a TypeError."""
+    with pytest.raises(UserError, match=r"model_kwargs 'sise': not an argument of the per_style network; use "):
+        create_model("per_style", sise="base")

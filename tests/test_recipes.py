@@ -22,7 +22,7 @@ def test_sizes_grow_and_explicit_fields_override() -> None:
     assert counts[0] < counts[1] < counts[2] and 1.5e6 < counts[2] < 1.8e6
     assert PerStyleNet("base", num_blocks=2).blocks.__len__() == 2
     assert list(SIZES) == ["tiny", "small", "base"]
-    with pytest.raises(ValueError, match="huge"):
+    with pytest.raises(UserError, match="huge"):
         PerStyleNet("huge")
 
 

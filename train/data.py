@@ -10,7 +10,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.data import DataLoader
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
 from strotss.train.loader import ResumableLoader
 from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, StreamingPairs, collate_pairs
 from strotss.train.sources import decode_image, image_column, image_names, open_images, resolve_source, without_names
@@ -164,7 +164,7 @@ def _check_styles(styles: Any, source: str, min_size: int) -> None:
         try:
             decode_image(row[column], min_size)
             return
-        except ValueError as exc:
+        except InputError as exc:
             reason = reason or str(exc)
     raise UserError(f"data.style {source}: no usable style image ({reason or 'empty'}); pass a readable image "
                     "or folder of images")

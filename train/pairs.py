@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
 from torchvision.transforms import v2
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
 from strotss.imageio import resize_long_side
 from strotss.losses import grid_positions, shuffled_subset
 from strotss.train.sources import decode_image
@@ -157,7 +157,7 @@ class PairDataset(Dataset):
                 style_key = style_key_of(style, pick)
             return self.make(decode_image(content, self.spec.min_size), decode_image(style, self.spec.min_size),
                              style_key, seed, teacher)
-        except ValueError as exc:
+        except InputError as exc:
             return {"skipped": str(exc)}
 
 
@@ -212,7 +212,7 @@ class StreamingPairs(IterableDataset):
                 yield self.make(decode_image(row["image"], self.spec.min_size),
                                 decode_image(style := next(styles)["image"], self.spec.min_size),
                                 style_key_of(style, n), seed)
-            except ValueError as exc:
+            except InputError as exc:
                 yield {"skipped": str(exc)}
 
     @staticmethod
