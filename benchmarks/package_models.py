@@ -53,7 +53,7 @@ PER_STYLE_LICENCES = [
 
 def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, commands: list[str]) -> dict:
     """A per-style recipe's provenance."""
-    return {"kind": "per_style", "size": "base", "painting": painting, "style": title,
+    return {"kind": "per_style", "painting": painting, "style": title,
             "training": {"data": PHOTOS, "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style.yaml",
                          "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall,
                          "note": GPU_NOTE},
@@ -63,7 +63,7 @@ def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, c
 def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
     """The command benchmarks/gpu_session.py ran for a per-style base run."""
     return ("strotss train fit --config configs/per_style.yaml --data.content <photos> --data.style "
-            f"sample:style/{style} --model.model_kwargs '{{\"size\": \"base\"}}' --trainer.max_time {max_time} "
+            f"sample:style/{style} --model.model_kwargs '{{\"preset\": \"base\"}}' --trainer.max_time {max_time} "
             "--trainer.max_steps -1")
 
 
@@ -153,14 +153,14 @@ RECIPES = {
         "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
         CPU_AVX2),
     "arbitrary": {
-        "kind": "arbitrary", "size": "base", "painting": None, "style": "any painting (style image at run time)",
+        "kind": "arbitrary", "painting": None, "style": "any painting (style image at run time)",
         "training": {
             "data": PHOTOS + "; paintings: the 52 of ../shared/data/style not bundled, 256 px centre squares",
             "held_out": HELD_OUT_PHOTOS + "; the 8 bundled paintings (strotss/assets/style) likewise",
             "config": "configs/arbitrary.yaml",
             "commands": ["strotss train fit --config configs/arbitrary.yaml --data.content <photos> --data.style "
                          "<paintings> --model.model_kwargs '{\"style_encoder\": \"vgg19\", \"code_dim\": 64, "
-                         "\"size\": \"base\"}' --trainer.max_time 00:00:06:51 --trainer.max_steps -1"],
+                         "\"preset\": \"base\"}' --trainer.max_time 00:00:06:51 --trainer.max_steps -1"],
             "steps": "769", "batch": 8, "hardware": GPU_SHARED, "wall_time": "6 min 51 s", "note": GPU_NOTE},
         "licences": [
             "network weights: trained by the strotss authors; MIT like the code",
@@ -235,7 +235,7 @@ def package(name: str, weights: Path, magenta: Path | None) -> dict:
     model_scores = scores[name]  # bench quality labels a model file by its stem
     photo_scores = scores["photo"]
     card = {
-        "name": name, "kind": recipe["kind"], "size": recipe["size"], "parameters": params,
+        "name": name, "kind": recipe["kind"], "preset": meta["model_kwargs"].get("preset", "tiny"), "parameters": params,
         "style": recipe["style"], "model_kwargs": meta.get("model_kwargs"),
         "files": {**files, "precision": "fp16" if chosen is fp16 else "fp32"},
         "fp16_parity_uint8": {"max": worst, "mean": round(mean, 4), "shipped": "fp16" if chosen is fp16 else "fp32"},

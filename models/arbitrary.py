@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from strotss.models.blocks import ConvNormAct, ModulatedNorm, conv, pad_to_multiple, residual_output
-from strotss.models.sizes import Size, resolve_size
+from strotss.models.presets import PresetName, resolve_preset
 from strotss.models.style_encoders import StyleStatistics, build_style_extractor
 
 
@@ -51,11 +51,11 @@ class ArbitraryStyleNet(nn.Module):
 
     stride = 4
 
-    def __init__(self, style_encoder: str = "vgg19", code_dim: int = 64, size: Size = "tiny",
+    def __init__(self, style_encoder: str = "vgg19", code_dim: int = 64, preset: PresetName = "tiny",
                  channels: Sequence[int] | None = None, num_blocks: int | None = None, separable: bool | None = None,
                  pretrained: bool = True) -> None:
         super().__init__()
-        spec = resolve_size(size, channels, num_blocks, separable)
+        spec = resolve_preset(preset, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
         self.style_stats = StyleStatistics(build_style_extractor(style_encoder, pretrained))
         self.style_mlp = nn.Sequential(nn.Linear(self.style_stats.dim, 256), nn.ReLU(), nn.Linear(256, code_dim))

@@ -9,13 +9,13 @@ import torch.nn as nn
 
 from strotss.errors import UserError
 from strotss.models.blocks import ConvNormAct, FixedNoise, ResidualBlock, conv, pad_to_multiple, residual_output
-from strotss.models.sizes import Size, resolve_size
+from strotss.models.presets import PresetName, resolve_preset
 
 
 class PerStyleNet(nn.Module):
     """Residual encoder-decoder with instance norm, reflection padding and resize-conv upsampling.
 
-    `size` names a preset of strotss.models.sizes; channels, num_blocks and separable override it.
+    `preset` names a preset of strotss.models.presets; channels, num_blocks and separable override it.
     `noise` > 0 adds a fixed Gaussian pattern of that std (RGB in [0, 1] units) to the input, which lets the
     network paint strokes on flat regions (strotss.models.blocks.FixedNoise); 0 leaves the input as it is.
 
@@ -25,13 +25,13 @@ class PerStyleNet(nn.Module):
 
     stride = 4
 
-    def __init__(self, size: Size = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
+    def __init__(self, preset: PresetName = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
                  separable: bool | None = None, noise: float = 0.0) -> None:
         super().__init__()
         if noise < 0:
             raise UserError(f"model_kwargs noise {noise}: the std of the fixed input noise must be 0 (none) or more")
         self.noise = FixedNoise(noise) if noise > 0 else nn.Identity()
-        spec = resolve_size(size, channels, num_blocks, separable)
+        spec = resolve_preset(preset, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
         self.encoder = nn.Sequential(
             ConvNormAct(3, c0),

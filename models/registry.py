@@ -18,6 +18,7 @@ from strotss.errors import UserError
 from strotss.imageio import atomic_output
 from strotss.models.arbitrary import ArbitraryStyleNet
 from strotss.models.per_style import PerStyleNet
+from strotss.models.presets import current_kwargs
 
 MODELS: dict[ModelName, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
 LIGHTNING_PREFIX = "net."
@@ -49,7 +50,7 @@ def model_name(model: nn.Module) -> str:
 def checkpoint_meta(model_name: str, model_kwargs: dict[str, Any] | None, style_name: str | None = None,
                     train_size: int | None = None, version: str = __version__) -> dict[str, Any]:
     """The "strotss" entry of every checkpoint (what `load_model` and `strotss export` read), built only here."""
-    return {"model_name": model_name, "model_kwargs": dict(model_kwargs or {}), "style_name": style_name,
+    return {"model_name": model_name, "model_kwargs": current_kwargs(model_kwargs), "style_name": style_name,
             "train_size": train_size, "version": version}
 
 
@@ -116,7 +117,7 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
         raise UserError(f"{p}: not an ONNX model ({exc.__class__.__name__})") from None
     meta: dict[str, Any] = {prop.key.removeprefix("strotss."): prop.value for prop in model.metadata_props}
     if "model_kwargs" in meta:  # JSON since the exporter stored it (files exported before lack it)
-        meta["model_kwargs"] = json.loads(meta["model_kwargs"])
+        meta["model_kwargs"] = current_kwargs(json.loads(meta["model_kwargs"]))
     if meta.get("kind") != "per_style":
         raise UserError(f"{p}: only a per-style strotss ONNX model can give initial weights (this one: "
                         f"{meta.get('kind', 'no strotss metadata')}); pass the checkpoint it was exported from")
@@ -144,7 +145,7 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
     own = net.state_dict()
     if set(state) != set(own) or any(state[k].shape != own[k].shape for k in own):
         raise UserError(f"{p}: its {len(layers)} convolution and norm layers do not fit the {len(modules)} of this "
-                        "network in number or shape (another size); use the model_kwargs of its model card")
+                        "network in number or shape (another preset); use the model_kwargs of its model card")
     return state, meta
 
 
@@ -152,7 +153,8 @@ def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the network from a strotss or Lightning checkpoint (strips the `net.` prefix), in eval mode."""
     ckpt = read_checkpoint(path)
     meta = dict(ckpt["strotss"])
-    kwargs = dict(meta.get("model_kwargs") or {})
+    meta["model_kwargs"] = current_kwargs(meta.get("model_kwargs"))
+    kwargs = dict(meta["model_kwargs"])
     state = ckpt["state_dict"]
     if any(k.startswith(LIGHTNING_PREFIX) for k in state):
         state = {k[len(LIGHTNING_PREFIX):]: v for k, v in state.items() if k.startswith(LIGHTNING_PREFIX)}

@@ -89,7 +89,7 @@ class StrotssModule(pl.LightningModule):
         self.skipped = 0
 
     def _load_init_weights(self, path: str) -> None:
-        """Copy a saved network's weights into self.net; its type and size must match this run's.
+        """Copy a saved network's weights into self.net; its kind and preset must match this run's.
 
         `path` may be a checkpoint, a per-style ONNX file or a bundled model's name.
         """

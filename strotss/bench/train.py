@@ -7,6 +7,7 @@ import time
 
 from strotss.bench.timing import device_name, device_sync, median_seconds
 from strotss.choices import LossPrecision, ModelName, choices
+from strotss.models.presets import PresetName
 
 HELP = "training throughput and step-time shares: student vs loss extractor vs STROTSS loss"
 DESCRIPTION = """\
@@ -24,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=256, help="crop side in px (default 256)")
     parser.add_argument("--batch", type=int, default=8, help="images per step (default 8)")
     parser.add_argument("--model", choices=choices(ModelName), default="per_style")
-    parser.add_argument("--net-size", choices=("tiny", "small", "base"), default="tiny",
-                        help="network size (strotss.models.sizes; default tiny)")
+    parser.add_argument("--preset", choices=choices(PresetName), default="tiny",
+                        help="network preset (strotss.models.presets; default tiny)")
     parser.add_argument("--extractor", default="vgg19", help="loss extractor (default vgg19)")
     parser.add_argument("--positions", type=int, default=1024, help="output/content positions per image")
     parser.add_argument("--style-samples", dest="n_style", type=int, default=5000, metavar="STYLE_SAMPLES",
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from strotss.train.module import StrotssModule
 
     device = resolve_device(args.device)
-    kwargs = {"size": args.net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
+    kwargs = {"preset": args.preset, **({"pretrained": False} if args.model == "arbitrary" else {})}
     module = StrotssModule(model=args.model, model_kwargs=kwargs, extractor=args.extractor,
                            n_style=args.n_style, loss_precision=args.loss_precision).to(device)
     opt = module.configure_optimizers()
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     mean = torch.tensor([_phased_step(module, opt, batch, autocast, sync) for _ in range(args.steps)]).mean(0)
     fused_s = median_seconds(lambda: _fused_step(module, opt, batch, autocast), args.steps, sync=sync)
     step = float(mean.sum())
-    print(f"train bench: {args.model} {args.net_size}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
+    print(f"train bench: {args.model} {args.preset}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
           f"{args.positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
           f"{loss_matmul_dtype(args.loss_precision, device) or torch.float32}, {device_name(device)}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")

@@ -64,10 +64,10 @@ class StrotssConfig:
         """Long sides of the coarse-to-fine scales: size, size/2, … down to no less than COARSEST, coarsest first."""
         return [self.size // 2 ** k for k in range(int(math.log2(self.size / COARSEST)), -1, -1)]
 
-    def first_scale(self, warm_start: bool) -> int:
-        """Index in `scales` of the first scale that runs: 0, or with a warm start the last `init_scales`."""
+    def first_level(self, warm_start: bool) -> int:
+        """Level (index in `scales`) of the first scale that runs: 0, or with a warm start the last `init_scales`."""
         return max(0, len(self.scales) - self.init_scales) if warm_start else 0
 
     def total_iters(self, warm_start: bool) -> int:
         """Iterations of a whole run, for progress bars."""
-        return self.iters * (len(self.scales) - self.first_scale(warm_start))
+        return self.iters * (len(self.scales) - self.first_level(warm_start))
