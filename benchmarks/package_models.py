@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from strotss.method import ALPHA, TERMS
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "strotss" / "pretrained"
 PARITY_MAX, PARITY_MEAN = 3, 0.25  # uint8 levels: fp16 may differ from fp32 by at most this (max / mean)
@@ -243,12 +245,12 @@ def package(name: str, weights: Path, magenta: Path | None) -> dict:
         "quality": {
             "command": f"strotss bench quality --model {name}" + "".join(
                 f" --style strotss/assets/style/{s.name}" for s in styles),
-            "photos": "the 12 bundled photos (never trained on)", "size": 256, "alpha": 1.0,
+            "photos": "the 12 bundled photos (never trained on)", "size": 256, "alpha": ALPHA,
             "pairs": len(model_scores),
             "mean": round(float(np.mean([t["total"] for t in model_scores.values()])), 4),
             "photo_mean": round(float(np.mean([photo_scores[k]["total"] for k in model_scores])), 4),
             "terms": {t: round(float(np.mean([s[t] for s in model_scores.values()])), 4)
-                      for t in ("content", "remd", "moment", "palette")},
+                      for t in TERMS},
             **({"magenta_mean": round(float(np.mean([scores["magenta"][k]["total"] for k in model_scores
                                                         if k in scores["magenta"]])), 4)}
                if "magenta" in scores else {}),

@@ -15,12 +15,12 @@ from torchmetrics import MeanMetric
 from strotss.choices import LossPrecision, ModelName, Trainable, Weighting, check_choices
 from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
+from strotss.method import ALPHA, EXTRACTOR, N_STYLE, TERMS, WEIGHTING
 from strotss.models import checkpoint_meta, create_model, load_model, onnx_state_dict
 from strotss.pretrained import resolve_model
 from strotss.train.checkpoints import as_saved_at_last_batch
 from strotss.train.style_bank import StyleBank
 
-TERMS = ("content", "remd", "moment", "palette")
 LrSchedule = Literal["constant", "cosine"]
 
 
@@ -66,8 +66,8 @@ class StrotssModule(pl.LightningModule):
     """
 
     def __init__(self, model: ModelName = "per_style", model_kwargs: dict[str, Any] | None = None,
-                 extractor: str = "vgg19", extractor_weights: str | None = None, alpha: float = 1.0,
-                 weighting: Weighting = "code", n_style: int = 5000, style_cache: int = 64,
+                 extractor: str = EXTRACTOR, extractor_weights: str | None = None, alpha: float = ALPHA,
+                 weighting: Weighting = WEIGHTING, n_style: int = N_STYLE, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
                  seed: int = 0, loss_precision: LossPrecision = "auto", lr_schedule: LrSchedule = "constant",
                  warmup_steps: int = 0, init_weights: str | None = None, trainable: Trainable = "all") -> None:

@@ -21,6 +21,7 @@ from torchvision.transforms import v2
 from strotss.errors import InputError, UserError
 from strotss.imageio import resize_long_side
 from strotss.losses import grid_positions, shuffled_subset
+from strotss.method import N_POSITIONS
 from strotss.train.sources import decode_image
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class SampleSpec:
 
     crop: int | None = 256
     style_size: int = 256
-    n_positions: int = 1024
+    n_positions: int = N_POSITIONS
     min_size: int = 64
     train: bool = True
     crop_scale: tuple[float, float] = (0.25, 1.0)

@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from strotss.method import TERMS
+
 HELP = "score models, the teacher and other tools' images with the STROTSS objective on held-out photos"
 DESCRIPTION = """\
 Stylize content photos with each method and score every output with the STROTSS objective (embedded VGG19,
@@ -34,7 +36,6 @@ Stylize content photos with each method and score every output with the STROTSS 
 subfolder per painting (DIR/<painting stem>/<photo>.png). The default photos are the bundled ones, which
 no bundled model was trained on. Teacher outputs are cached in --cache (they take minutes each on a CPU)."""
 
-TERMS = ("content", "remd", "moment", "palette")
 
 
 @dataclass
@@ -181,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     photos = _photos(args)
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    extractor = build_extractor("vgg19").to(device)
+    extractor = build_extractor().to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
     methods += [_model_method(spec, args.size) for spec in args.model]
     methods += [_images_method(spec, len(styles) > 1) for spec in args.images]
