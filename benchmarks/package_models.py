@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from strotss.method import ALPHA, TERMS
+from strotss.models.metadata import model_card
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "strotss" / "pretrained"
@@ -55,7 +56,7 @@ PER_STYLE_LICENCES = [
 
 def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, commands: list[str]) -> dict:
     """A per-style recipe's provenance."""
-    return {"kind": "per_style", "painting": painting, "style": title,
+    return {"painting": painting, "style": title,
             "training": {"data": PHOTOS, "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style.yaml",
                          "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall,
                          "note": GPU_NOTE},
@@ -155,7 +156,7 @@ RECIPES = {
         "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
         CPU_AVX2),
     "arbitrary": {
-        "kind": "arbitrary", "painting": None, "style": "any painting (style image at run time)",
+        "painting": None, "style": "any painting (style image at run time)",
         "training": {
             "data": PHOTOS + "; paintings: the 52 of ../shared/data/style not bundled, 256 px centre squares",
             "held_out": HELD_OUT_PHOTOS + "; the 8 bundled paintings (strotss/assets/style) likewise",
@@ -236,13 +237,12 @@ def package(name: str, weights: Path, magenta: Path | None) -> dict:
         scores = json.loads(Path(f"{tmp}/q.json").read_text())
     model_scores = scores[name]  # bench quality labels a model file by its stem
     photo_scores = scores["photo"]
-    card = {
-        "name": name, "kind": recipe["kind"], "preset": meta["model_kwargs"].get("preset", "tiny"), "parameters": params,
-        "style": recipe["style"], "model_kwargs": meta.get("model_kwargs"),
-        "files": {**files, "precision": "fp16" if chosen is fp16 else "fp32"},
-        "fp16_parity_uint8": {"max": worst, "mean": round(mean, 4), "shipped": "fp16" if chosen is fp16 else "fp32"},
-        "training": recipe["training"],
-        "quality": {
+    card = model_card(
+        name, meta, parameters=params, style=recipe["style"],
+        files={**files, "precision": "fp16" if chosen is fp16 else "fp32"},
+        fp16_parity_uint8={"max": worst, "mean": round(mean, 4), "shipped": "fp16" if chosen is fp16 else "fp32"},
+        training=recipe["training"],
+        quality={
             "command": f"strotss bench quality --model {name}" + "".join(
                 f" --style strotss/assets/style/{s.name}" for s in styles),
             "photos": "the 12 bundled photos (never trained on)", "size": 256, "alpha": ALPHA,
@@ -255,9 +255,9 @@ def package(name: str, weights: Path, magenta: Path | None) -> dict:
                                                         if k in scores["magenta"]])), 4)}
                if "magenta" in scores else {}),
         },
-        "licences": recipe["licences"],
-        "source_weights_sha256": sha256(weights),
-    }
+        licences=recipe["licences"],
+        source_weights_sha256=sha256(weights),
+    )
     (OUT / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     print(table)
     return card

@@ -9,10 +9,12 @@ import torch.nn as nn
 
 from strotss.errors import UserError
 from strotss.models.blocks import ConvNormAct, FixedNoise, ResidualBlock, conv, pad_to_multiple, residual_output
+from strotss.models.metadata import STYLIZER
+from strotss.models.network import ExportGraph, Method, Network, example_image
 from strotss.models.presets import PresetName, resolve_preset
 
 
-class PerStyleNet(nn.Module):
+class PerStyleNet(Network):
     """Residual encoder-decoder with instance norm, reflection padding and resize-conv upsampling.
 
     `preset` names a preset of strotss.models.presets; channels, num_blocks and separable override it.
@@ -23,10 +25,8 @@ class PerStyleNet(nn.Module):
     inside forward and cropped back. Export uses `forward_aligned` and lets the runtime pad.
     """
 
-    stride = 4
-
-    def __init__(self, preset: PresetName = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
-                 separable: bool | None = None, noise: float = 0.0) -> None:
+    def __init__(self, preset: PresetName = "tiny", channels: Sequence[int] | None = None,
+                 num_blocks: int | None = None, separable: bool | None = None, noise: float = 0.0) -> None:
         super().__init__()
         if noise < 0:
             raise UserError(f"model_kwargs noise {noise}: the std of the fixed input noise must be 0 (none) or more")
@@ -56,3 +56,7 @@ class PerStyleNet(nn.Module):
         """Stylize a B×3×H×W batch of RGB in [0, 1] of any size."""
         h, w = x.shape[-2:]
         return self.forward_aligned(pad_to_multiple(x, self.stride))[..., :h, :w]
+
+    def onnx_graphs(self, style01: torch.Tensor | None = None) -> list[ExportGraph]:
+        """One image → image graph of the stride-aligned forward (the runtime pads to the stride and crops back)."""
+        return [ExportGraph(STYLIZER, Method(self, "forward_aligned"), (example_image(),), {})]

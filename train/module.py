@@ -35,7 +35,7 @@ class StrotssModule(pl.LightningModule):
     """A per-style or arbitrary-style network under the STROTSS loss at fixed α (method note, last section).
 
     Args:
-        model: "per_style" or "arbitrary" (see strotss.models).
+        model: the network kind, "per_style" or "arbitrary" (strotss.models.kinds).
         model_kwargs: constructor arguments of the network.
         extractor: loss feature extractor: "vgg19" (embedded), "vgg16" or "timm:<name>".
         extractor_weights: None for pretrained, "random" (tests only) or a path to a state dict.
@@ -123,10 +123,8 @@ class StrotssModule(pl.LightningModule):
         return ext
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first."""
-        if self.hparams.model == "arbitrary":
-            return self.net(content, self.net.encode_style(style))
-        return self.net(content)
+        """Stylize content (B×3×H×W in [0, 1]) with the style batch (read by networks that take a style)."""
+        return self.net.stylize(content, self.net.style_code(style))
 
     def objective(self, batch: dict[str, Any], output: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean STROTSS total and terms over the batch, computed in fp32 whatever the training precision."""
@@ -247,7 +245,7 @@ class StrotssModule(pl.LightningModule):
         as_saved_at_last_batch(checkpoint)
         data_hparams = getattr(getattr(self.trainer, "datamodule", None), "hparams", {})
         style = data_hparams.get("style")
-        style_name = Path(style).stem if style and self.hparams.model == "per_style" else None
+        style_name = Path(style).stem if style and not self.net.needs_style else None
         train_size = data_hparams.get("content_size") or data_hparams.get("crop")
         checkpoint["strotss"] = checkpoint_meta(self.hparams.model, self.hparams.model_kwargs, style_name, train_size)
 

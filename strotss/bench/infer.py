@@ -1,7 +1,7 @@
 """`strotss bench infer`: PyTorch inference latency and FPS of every network preset, per precision and image size.
 
 The GPU counterpart of `strotss bench onnx` (which times ONNX Runtime): it measures the torch path that
-onnxruntime-gpu's CUDA provider would be compared with. Weights are random: only shapes matter for speed.
+onnxruntime-gpu's CUDA provider would be compared with. Networks are untrained: only shapes matter for speed.
 """
 
 from __future__ import annotations
@@ -44,16 +44,14 @@ def run(args: argparse.Namespace) -> int:
           f"median of {args.repeats} runs, batch 1")
     print(f"{'preset':<7}{'params':>10}{'precision':>11}{'size':>11}{'ms':>9}{'FPS':>8}")
     for preset in args.presets:
-        kwargs = {"preset": preset, **({"pretrained": False} if args.model == "arbitrary" else {})}
-        net = create_model(args.model, **kwargs).to(device).eval()
+        net = create_model(args.model, preset=preset).to(device).eval()
         params = sum(p.numel() for p in net.parameters() if p.requires_grad)
         for precision in precisions:
             for w, h in parse_sizes(args.sizes):
                 x = torch.rand(1, 3, h, w, device=device)
                 with torch.no_grad(), torch.autocast(device.type, dtype=dtypes.get(precision, torch.float32),
                                                      enabled=precision != "fp32"):
-                    code = net.encode_style(x[..., :256, :256]) if args.model == "arbitrary" else None
-                    call = (lambda: net(x, code)) if code is not None else (lambda: net(x))
-                    ms = median_ms(call, args.repeats, args.warmup, sync)
+                    code = net.style_code(x[..., :256, :256])
+                    ms = median_ms(lambda: net.stylize(x, code), args.repeats, args.warmup, sync)
                 print(f"{preset:<7}{params:>10,}{precision:>11}{f'{w}x{h}':>11}{ms:>9.2f}{1e3 / ms:>8.1f}", flush=True)
     return 0

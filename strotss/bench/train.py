@@ -109,8 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from strotss.train.module import StrotssModule
 
     device = resolve_device(args.device)
-    kwargs = {"preset": args.preset, **({"pretrained": False} if args.model == "arbitrary" else {})}
-    module = StrotssModule(model=args.model, model_kwargs=kwargs, extractor=args.extractor,
+    module = StrotssModule(model=args.model, model_kwargs={"preset": args.preset}, extractor=args.extractor,
                            n_style=args.n_style, loss_precision=args.loss_precision).to(device)
     opt = module.configure_optimizers()
     batch = _batch(args.size, args.batch, args.n_positions, device)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from strotss.errors import UserError
-from strotss.models.presets import current_kwargs
+from strotss.models.metadata import from_card
 
 PRETRAINED_DIR = Path(__file__).resolve().parent
 MODEL_SUFFIXES = (".onnx", ".pt", ".ckpt")
@@ -21,7 +21,7 @@ MODEL_SUFFIXES = (".onnx", ".pt", ".ckpt")
 
 @dataclass(frozen=True)
 class BundledModel:
-    """A shipped model: its name, its ONNX file and its card."""
+    """A shipped model: its name, its ONNX file and its card (strotss.models.metadata.model_card)."""
 
     name: str
     path: Path
@@ -32,18 +32,9 @@ def bundled_models() -> dict[str, BundledModel]:
     """Every shipped model by name, in name order (a card `<name>.json` beside `<name>.onnx`)."""
     found = {}
     for card_path in sorted(PRETRAINED_DIR.glob("*.json")):
-        card = current_card(json.loads(card_path.read_text()))
+        card = from_card(json.loads(card_path.read_text()))
         found[card_path.stem] = BundledModel(card_path.stem, card_path.with_suffix(".onnx"), card)
     return found
-
-
-def current_card(card: dict[str, Any]) -> dict[str, Any]:
-    """A model card as today's code reads it: `preset` where cards written before said `size` (the network
-    preset, at the top level and in model_kwargs; a card's other sizes are pixels)."""
-    card = {("preset" if k == "size" else k): v for k, v in card.items()}
-    if "model_kwargs" in card:
-        card["model_kwargs"] = current_kwargs(card["model_kwargs"])
-    return card
 
 
 def resolve_model(spec: str | os.PathLike) -> Path:
