@@ -101,11 +101,11 @@ def test_last_checkpoint_is_written_when_max_steps_stops_between_saves(tmp_path:
 
 @pytest.mark.slow
 def test_gpu_session_script_dry_run(tmp_path: Path) -> None:
-    """benchmarks/gpu_session.py --dry-run: CPU benchmarks, two 2-step runs, weights + logs in --out."""
+    """tools/gpu_session.py --dry-run: CPU benchmarks, two 2-step runs, weights + logs in --out."""
     photos = make_folder(tmp_path / "photos", 4, size=(96, 96))
     paintings = make_folder(tmp_path / "paintings", 2, size=(96, 96), seed=3, prefix="p")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_session.py"), "--dry-run", "--content",
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "gpu_session.py"), "--dry-run", "--content",
                            str(photos), "--styles", str(paintings), "--out", str(out), "--runs", "wheat_field_tiny",
                            "arbitrary_base"], capture_output=True, text=True, timeout=600,
                           env={**__import__("os").environ, "STROTSS_GPU_WORK": str(tmp_path / "work")})

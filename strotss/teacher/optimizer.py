@@ -173,7 +173,7 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
     (content_x, content_y, style_x, style_y) in original pixels; init: warm-start image (e.g. a student's
     output) — then only the last `config.init_scales` scales run, the first of them at `config.lr` even when it
     is the last scale (a student's output lies further from the optimum than an upsampled coarser result;
-    measured in benchmarks/warm_start.py). callback(record, image) is called after
+    measured in benchmarks/studies/warm_start.py). callback(record, image) is called after
     every iteration with the loss record and the current 1×3×h×w image (e.g. to stream previews); it may
     raise to cancel.
     """

