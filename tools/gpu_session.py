@@ -85,8 +85,8 @@ class Session:
     def run(self, label: str, cmd: list[str], timeout: float, cwd: Path | None = None) -> bool:
         """Run a command to completion (stdout into the log and the console); False on failure or timeout.
 
-        Children run in the work folder by default: from the checkout's root, `python -m strotss.cli` would
-        import the checkout's partial strotss/ folder instead of the installed package.
+        Children run in the work folder by default, so that `python -m strotss.cli` imports the package installed
+        into the site folder, not the checkout's strotss/ folder.
         """
         self.say(f"{label}: {' '.join(cmd)}")
         t = time.monotonic()
