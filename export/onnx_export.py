@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 from pathlib import Path
@@ -17,79 +16,18 @@ import torch.nn as nn
 
 from strotss import __version__
 from strotss.errors import UserError
-from strotss.export import metadata
 from strotss.export.fp16 import to_fp16, to_fp16_weights
 from strotss.imageio import atomic_output, check_writable, read_rgb, resize_long_side
-from strotss.models import ArbitraryStyleNet
+from strotss.models import metadata
 from strotss.models.registry import load_model
 
 MIN_OPSET = 18  # the dynamo exporter's own opset; its converter cannot go lower (Pad)
 
 
-class _PerStyleGraph(nn.Module):
-    """Stride-aligned per-style forward: the runtime pads to the stride and crops back."""
-
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """Stylize a stride-aligned batch."""
-        return self.net.forward_aligned(image)
-
-
-class _ConditionedGraph(nn.Module):
-    """Per-style forward conditioned on the content weight α (one per image): the run-time trade-off knob."""
-
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-        """Stylize a stride-aligned batch at content weights alpha (B)."""
-        return self.net.forward_aligned(image, alpha)
-
-
-class _StylizerGraph(nn.Module):
-    """Arbitrary-style decoder path taking an explicit style code."""
-
-    def __init__(self, net: ArbitraryStyleNet) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        """Stylize a stride-aligned batch with one code per image."""
-        return self.net.forward_aligned(image, code)
-
-
-class _StyleEncoderGraph(nn.Module):
-    """Arbitrary-style style encoder: style image → code."""
-
-    def __init__(self, net: ArbitraryStyleNet) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, style: torch.Tensor) -> torch.Tensor:
-        """Encode a style batch of any size."""
-        return self.net.encode_style(style)
-
-
-class _BakedGraph(nn.Module):
-    """Arbitrary network with one style code frozen in as a constant: a per-style graph."""
-
-    def __init__(self, net: ArbitraryStyleNet, code: torch.Tensor) -> None:
-        super().__init__()
-        self.net = net
-        self.register_buffer("style_code", code)
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """Stylize a stride-aligned batch with the baked code."""
-        return self.net.forward_aligned(image, self.style_code.expand(image.shape[0], -1))
-
-
-def _dims(*specs: dict[int, str]) -> tuple[dict[int, Any], ...]:
-    """Mark the given axes of each input as dynamic for torch.export."""
-    return tuple({axis: torch.export.Dim.DYNAMIC for axis in spec} for spec in specs)
+def _dims(graph: metadata.Graph) -> tuple[dict[int, Any], ...]:
+    """The dynamic axes of each input for torch.export: batch, height and width of images, batch of codes."""
+    axes = {metadata.CODE: (0,), metadata.ALPHA: (0,)}
+    return tuple({axis: torch.export.Dim.DYNAMIC for axis in axes.get(name, (0, 2, 3))} for name in graph.inputs)
 
 
 @contextlib.contextmanager
@@ -128,10 +66,10 @@ def _to_onnx(module: nn.Module, args: tuple[torch.Tensor, ...], inputs: list[str
     return model
 
 
-def _finish(model: onnx.ModelProto, path: Path, props: dict[str, Any], *, fp16: bool, simplify: bool,
+def _finish(model: onnx.ModelProto, path: Path, props: dict[str, str], *, fp16: bool, simplify: bool,
             fp16_weights: bool = False) -> Path:
     """Simplify, convert to fp16 (fp32 I/O kept via Cast nodes) or store only the weights in fp16,
-    attach metadata, check, write atomically."""
+    attach metadata (strotss.models.metadata.onnx_props and the precision), check, write atomically."""
     if simplify:
         import onnxslim
 
@@ -140,11 +78,11 @@ def _finish(model: onnx.ModelProto, path: Path, props: dict[str, Any], *, fp16: 
         model = to_fp16(model)
     elif fp16_weights:
         model = to_fp16_weights(model)
-    props = {**props, "precision": "fp16" if fp16 else "fp16-weights" if fp16_weights else "fp32"}
+    props = {**props, metadata.PREFIX + "precision": "fp16" if fp16 else "fp16-weights" if fp16_weights else "fp32"}
     del model.metadata_props[:]
     for key, value in props.items():
         entry = model.metadata_props.add()
-        entry.key, entry.value = metadata.PREFIX + key, "" if value is None else str(value)
+        entry.key, entry.value = key, value
     model.producer_name, model.producer_version = "strotss", __version__
     onnx.checker.check_model(model)
     buf = io.BytesIO()
@@ -165,11 +103,13 @@ def _style_tensor(style_image: str | os.PathLike) -> torch.Tensor:
 def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp16: bool = False,
                 simplify: bool = False, style_image: str | os.PathLike | None = None,
                 opset: int = 18) -> list[Path]:
-    """Export a checkpoint to ONNX; arbitrary models give stylizer + `.style.onnx` unless a style is baked in.
+    """Export a checkpoint to ONNX: the graphs of its network's `onnx_graphs`, the main one at `output` and any
+    companion beside it (an arbitrary network: the stylizer and its `.style.onnx` encoder, unless a style is
+    baked in).
 
-    fp16 converts the weights and arithmetic of the image graph but keeps float32 inputs/outputs (Cast nodes),
-    so callers never change; the style encoder computes in fp32 (it runs once per style and VGG statistics
-    need range) from fp16-stored weights, which halves its file.
+    fp16 converts the weights and arithmetic of image graphs but keeps float32 inputs/outputs (Cast nodes),
+    so callers never change; a graph that needs fp32 range (the style encoder: it runs once per style, and VGG
+    statistics need range) computes in fp32 from fp16-stored weights, which halves its file.
     """
     check_opset(opset)
     out = Path(output)
@@ -178,43 +118,20 @@ def export_onnx(checkpoint: str | os.PathLike, output: str | os.PathLike, *, fp1
     check_writable(out)
     net, meta = load_model(checkpoint, onnx_advice="it is already exported: run it with `strotss stylize`; to export "
                                                    "again (--fp16, --opset), pass the checkpoint it was exported from")
-    is_arbitrary = isinstance(net, ArbitraryStyleNet)
-    if style_image is not None and not is_arbitrary:
-        raise UserError(f"{checkpoint}: --style needs an arbitrary-style checkpoint; this one is per-style")
-    props = {"stride": net.stride, "train_size": meta.get("train_size"), "style_name": meta.get("style_name"),
-             "normalization": metadata.NORMALIZATION, "version": meta.get("version", __version__),
-             "exporter_version": __version__, "model_name": meta.get("model_name"),
-             "model_kwargs": json.dumps(meta.get("model_kwargs") or {}, sort_keys=True)}
-    image = torch.rand(1, 3, 64, 64)
-    image_axes = {0: "batch", 2: "height", 3: "width"}
-    finish = {"fp16": fp16, "simplify": simplify}
+    if style_image is not None:
+        if not net.needs_style:
+            raise UserError(f"{checkpoint}: --style needs a network that takes a style image (arbitrary); this one "
+                            f"is {meta['model_name']}")
+        meta = {**meta, "style_name": Path(style_image).name}
     with torch.no_grad():
-        if getattr(net, "conditioned", False):
-            graph = _to_onnx(_ConditionedGraph(net), (image.expand(2, -1, -1, -1), torch.full((2,), net.alpha)),
-                             [metadata.INPUT_IMAGE, metadata.INPUT_ALPHA], [metadata.OUTPUT_IMAGE],
-                             _dims(image_axes, {0: "batch"}), opset)
-            conditioned = {"kind": metadata.KIND_PER_STYLE, "alpha": net.alpha,
-                           "alpha_range": json.dumps([net.film.lo, net.film.hi])}
-            return [_finish(graph, out, {**props, **conditioned}, **finish)]
-        if not is_arbitrary:
-            graph = _to_onnx(_PerStyleGraph(net), (image,), [metadata.INPUT_IMAGE], [metadata.OUTPUT_IMAGE],
-                             _dims(image_axes), opset)
-            return [_finish(graph, out, {**props, "kind": metadata.KIND_PER_STYLE}, **finish)]
-        if style_image is not None:
-            code = net.encode_style(_style_tensor(style_image))
-            graph = _to_onnx(_BakedGraph(net, code), (image,), [metadata.INPUT_IMAGE], [metadata.OUTPUT_IMAGE],
-                             _dims(image_axes), opset)
-            baked = {**props, "kind": metadata.KIND_PER_STYLE, "style_name": Path(style_image).name}
-            return [_finish(graph, out, baked, **finish)]
-        code_dim = net.to_mods.in_features
-        style_out = Path(metadata.style_graph_path(str(out)))
-        stylizer = _to_onnx(_StylizerGraph(net), (image.expand(2, -1, -1, -1), torch.zeros(2, code_dim)),
-                            [metadata.INPUT_IMAGE, metadata.INPUT_CODE], [metadata.OUTPUT_IMAGE],
-                            _dims(image_axes, {0: "batch"}), opset)
-        encoder = _to_onnx(_StyleEncoderGraph(net), (torch.rand(1, 3, 64, 64),), [metadata.INPUT_STYLE],
-                           [metadata.OUTPUT_CODE], _dims(image_axes), opset)
-        arb = {**props, "code_dim": code_dim, "style_size": metadata.STYLE_LONG_SIDE}
-        stylizer_props = {**arb, "kind": metadata.KIND_STYLIZER, "style_graph": style_out.name}
-        return [_finish(stylizer, out, stylizer_props, **finish),
-                _finish(encoder, style_out, {**arb, "kind": metadata.KIND_STYLE_ENCODER}, fp16=False,
-                        simplify=simplify, fp16_weights=fp16)]
+        graphs = net.onnx_graphs(_style_tensor(style_image) if style_image is not None else None)
+        paths = [out] + [Path(g.graph.path_beside(str(out))) for g in graphs[1:]]
+        links = {g.graph.link_key: p.name for g, p in zip(graphs[1:], paths[1:]) if g.graph.link_key}
+        models = [_to_onnx(g.module, g.args, list(g.graph.inputs), [g.graph.output], _dims(g.graph), opset)
+                  for g in graphs]
+    written = []
+    for i, (g, model, path) in enumerate(zip(graphs, models, paths)):
+        props = metadata.onnx_props(meta, g.graph, stride=net.stride, **g.props, **(links if i == 0 else {}))
+        written.append(_finish(model, path, props, fp16=fp16 and g.graph.fp16_arithmetic, simplify=simplify,
+                               fp16_weights=fp16 and not g.graph.fp16_arithmetic))
+    return written

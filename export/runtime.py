@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import onnxruntime as ort
 
 from strotss.errors import InputError, UserError
-from strotss.export import metadata
+from strotss.models import metadata
 from strotss.imageio import resize_long_side
 from strotss.memory import available_bytes, check_fits
 
@@ -41,7 +41,7 @@ def resolve_providers(provider: str | None = None) -> list[str]:
 
 
 def open_session(path: str | os.PathLike, provider: str | None = None,
-                 threads: int | None = None) -> tuple[ort.InferenceSession, dict[str, str]]:
+                 threads: int | None = None) -> tuple[ort.InferenceSession, dict[str, Any]]:
     """Create an InferenceSession and return it with its strotss metadata (UserError if not ONNX or not ours)."""
     p = Path(path)
     if not p.is_file():
@@ -57,9 +57,8 @@ def open_session(path: str | os.PathLike, provider: str | None = None,
     except Exception as exc:  # onnxruntime raises its own pybind types (InvalidProtobuf, Fail, ...)
         reason = str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
         raise UserError(f"{p}: not a loadable ONNX model ({reason}); pass a file made by `strotss export`") from None
-    meta = {k[len(metadata.PREFIX):]: v for k, v in session.get_modelmeta().custom_metadata_map.items()
-            if k.startswith(metadata.PREFIX)}
-    if meta.get("kind") not in metadata.KINDS:
+    meta = metadata.from_onnx(session.get_modelmeta().custom_metadata_map)
+    if meta.get("kind") not in metadata.GRAPHS:
         raise UserError(f"{p}: ONNX model without strotss metadata; pass a file made by `strotss export`")
     return session, meta
 
@@ -142,10 +141,11 @@ class StyleModel:
     def __init__(self, path: str | os.PathLike, provider: str | None = None, threads: int | None = None) -> None:
         self.graph = _Graph(path, provider, threads)
         self.meta = self.graph.meta
-        if self.meta["kind"] == metadata.KIND_STYLE_ENCODER:
-            raise UserError(f"{path}: this is the style-encoder half; pass the stylizer "
-                            f"{Path(path).name.replace('.style.onnx', '.onnx')} instead")
-        self.kind = self.meta["kind"]
+        role = metadata.GRAPHS[self.meta["kind"]]
+        if role.link_key is not None:
+            raise UserError(f"{path}: this is the {role.kind} graph written beside a stylizer; pass the stylizer "
+                            f"{Path(path).name.replace(role.suffix, '.onnx')} instead")
+        self.kind, self.needs_style = role.kind, role.needs_style
         self.stride = int(self.meta.get("stride") or 1)
         self.alpha_range = self._alpha_range()
         self.alpha = float(self.meta["alpha"]) if self.alpha_range else None
@@ -155,7 +155,7 @@ class StyleModel:
 
     def _alpha_range(self) -> tuple[float, float] | None:
         """(low, high) content weights of a graph conditioned on α, None for a graph without the input."""
-        if metadata.INPUT_ALPHA not in self.graph.inputs:
+        if metadata.ALPHA not in self.graph.inputs:
             return None
         try:
             lo, hi = (float(a) for a in json.loads(self.meta.get("alpha_range", "")))
@@ -177,18 +177,14 @@ class StyleModel:
             raise UserError(f"--alpha {alpha:g}: {self.graph.path.name} was trained for α from {lo:g} to {hi:g}; "
                             "give a value in that range")
 
-    @property
-    def needs_style(self) -> bool:
-        """True for arbitrary-style stylizers, which need a style code before stylizing."""
-        return self.kind == metadata.KIND_STYLIZER
-
     def encode_style(self, style_rgb: np.ndarray, long_side: int | None = None) -> np.ndarray:
         """Encode an H×W×3 uint8 style image (long side scaled down to the trained size) into a 1×D code."""
         if not self.needs_style:
             raise UserError(f"{self.graph.path}: per-style model; --style only works with arbitrary-style models")
         if self._style is None:
-            style_path = self.graph.path.with_name(self.meta.get("style_graph") or
-                                                   metadata.style_graph_path(self.graph.path.name))
+            encoder = metadata.STYLE_ENCODER
+            style_path = self.graph.path.with_name(self.meta.get(encoder.link_key) or
+                                                   encoder.path_beside(self.graph.path.name))
             if not style_path.is_file():
                 raise UserError(f"{style_path}: style-encoder graph missing; keep it beside {self.graph.path.name} "
                                 "(strotss export writes both)")
@@ -196,7 +192,7 @@ class StyleModel:
         side = long_side or int(self.meta.get("style_size") or metadata.STYLE_LONG_SIDE)
         if max(style_rgb.shape[:2]) > side:
             style_rgb = resize_long_side(style_rgb, side)
-        return self._style.run({metadata.INPUT_STYLE: image_to_batch(style_rgb)})
+        return self._style.run({metadata.STYLE: image_to_batch(style_rgb)})
 
     def set_style(self, style_rgb: np.ndarray) -> None:
         """Encode a style image once and use its code for every following call."""
@@ -222,15 +218,15 @@ class StyleModel:
         """
         h, w = batch.shape[-2:]
         self.check_fits(h, w, batch.shape[0], f"a {w}×{h} px image", InputError)
-        feeds = {metadata.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
+        feeds = {metadata.IMAGE: pad_to_multiple(batch, self.stride)}
         if self.needs_style:
             code = self.code if code is None else code
             if code is None:
                 raise UserError(f"{self.graph.path}: arbitrary-style model; give a style image with --style IMAGE")
-            feeds[metadata.INPUT_CODE] = np.broadcast_to(code, (batch.shape[0], code.shape[-1]))
+            feeds[metadata.CODE] = np.broadcast_to(code, (batch.shape[0], code.shape[-1]))
         if self.alpha_range is not None:
             self.check_alpha(alpha)
-            feeds[metadata.INPUT_ALPHA] = np.full(batch.shape[0], self.alpha if alpha is None else alpha, np.float32)
+            feeds[metadata.ALPHA] = np.full(batch.shape[0], self.alpha if alpha is None else alpha, np.float32)
         elif alpha is not None:
             self.check_alpha(alpha)
         out = self.graph.run(feeds)[..., :h, :w]

@@ -12,6 +12,7 @@ from strotss.losses.fidelity import (CONTENT_TAP, GRAM_TAPS, TappedTrunk, featur
 from strotss.losses.hypercolumns import sample_hypercolumns
 from strotss.losses.objective import strotss_loss, style_target
 from strotss.losses.sampling import grid_positions, random_pixels, shuffled_subset
+from strotss.method import ALPHA, N_POSITIONS, N_STYLE, WEIGHTING
 
 Image = torch.Tensor | np.ndarray
 
@@ -32,9 +33,9 @@ class PairScorer:
     """
 
     @torch.no_grad()
-    def __init__(self, content: Image, style: Image, extractor: FeatureExtractor, *, alpha: float = 1.0,
-                 weighting: Weighting = "code", n_positions: int = 1024, n_style: int = 5000, repeats: int = 4,
-                 seed: int = 0) -> None:
+    def __init__(self, content: Image, style: Image, extractor: FeatureExtractor, *, alpha: float = ALPHA,
+                 weighting: Weighting = WEIGHTING, n_positions: int = N_POSITIONS, n_style: int = N_STYLE,
+                 repeats: int = 4, seed: int = 0) -> None:
         self.extractor, self.alpha, self.weighting = extractor, alpha, weighting
         content, style = (self._tensor(x) for x in (content, style))
         self.hw = tuple(content.shape[-2:])
@@ -67,9 +68,9 @@ class PairScorer:
         return sums
 
 
-def score_image(output: Image, content: Image, style: Image, extractor: FeatureExtractor, *, alpha: float = 1.0,
-                weighting: Weighting = "code", n_positions: int = 1024, n_style: int = 5000, repeats: int = 4,
-                seed: int = 0) -> dict[str, float]:
+def score_image(output: Image, content: Image, style: Image, extractor: FeatureExtractor, *, alpha: float = ALPHA,
+                weighting: Weighting = WEIGHTING, n_positions: int = N_POSITIONS, n_style: int = N_STYLE,
+                repeats: int = 4, seed: int = 0) -> dict[str, float]:
     """The objective ("total") and its terms of a finished output for a content/style pair, mean over seeded draws.
 
     Images are 1×3×H×W tensors in [0, 1] or H×W×3 arrays (uint8, or float in [0, 1]) moved to the extractor's

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from strotss.errors import UserError
+from strotss.method import EXTRACTOR
 from strotss.losses.hypercolumns import (ReadThrough, batched_coords, bilinear_corners, read_bilinear,
                                          sample_hypercolumns)
 
@@ -280,7 +281,7 @@ def _timm_extractor(model_name: str, weights: str | None, instead: str) -> Featu
                             name=f"timm:{model_name}")
 
 
-def build_extractor(name: str = "vgg19", weights: str | None = None,
+def build_extractor(name: str = EXTRACTOR, weights: str | None = None,
                     instead: str = "pass --weights PATH to a local checkpoint") -> FeatureExtractor:
     """Create a frozen extractor: `vgg19` (embedded), `vgg16` (torchvision) or `timm:<model>`.
 

@@ -11,6 +11,7 @@ from strotss.losses.moments import Moments, moment_loss, moments
 from strotss.losses.palette import palette_loss
 from strotss.losses.remd import relaxed_emd, relaxed_emd_unit, unit
 from strotss.losses.self_similarity import self_similarity_loss_unit
+from strotss.method import ALPHA, WEIGHTING
 
 class StyleTarget(NamedTuple):
     """Style hypercolumns (B×M×C), their unit-length copies and moments, computed once per style and scale."""
@@ -37,7 +38,8 @@ def style_target(samples: torch.Tensor, point_samples: torch.Tensor | None = Non
 def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
                   points: PointTargets | None = None, loss_precision: LossPrecision = "fp32"
                   ) -> dict[str, torch.Tensor]:
-    """The four loss terms (each B) for output/content hypercolumns at the same positions and a style target.
+    """The four loss terms (each B, keyed by strotss.method.TERMS) for output/content hypercolumns at the same
+    positions and a style target.
 
     loss_precision (auto/fp32/bf16, see strotss.losses.precision): dtype of the relaxed EMD's nearest-neighbour
     search and of the matmuls that only form gradients (moment and self-similarity); values stay fp32.
@@ -58,7 +60,7 @@ def strotss_terms(out: torch.Tensor, content: torch.Tensor, style: StyleTarget,
     }
 
 
-def combine_terms(terms: dict[str, torch.Tensor], alpha: float | torch.Tensor, weighting: Weighting = "code"
+def combine_terms(terms: dict[str, torch.Tensor], alpha: float | torch.Tensor, weighting: Weighting = WEIGHTING
                   ) -> torch.Tensor:
     """Weight the terms as the authors' code, (αℓc+ℓr+ℓm+ℓp/max(α,1))/(α+2), or as the paper writes it.
 
@@ -74,8 +76,8 @@ def combine_terms(terms: dict[str, torch.Tensor], alpha: float | torch.Tensor, w
     raise ValueError(f"unknown weighting {weighting!r}; use 'code' or 'paper'")
 
 
-def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float | torch.Tensor = 1.0,
-                 weighting: Weighting = "code", points: PointTargets | None = None,
+def strotss_loss(out: torch.Tensor, content: torch.Tensor, style: StyleTarget, alpha: float | torch.Tensor = ALPHA,
+                 weighting: Weighting = WEIGHTING, points: PointTargets | None = None,
                  loss_precision: LossPrecision = "fp32") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Total STROTSS objective per image (B) and its terms, for hypercolumns already sampled."""
     terms = strotss_terms(out, content, style, points, loss_precision)

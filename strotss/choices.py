@@ -9,7 +9,8 @@ from __future__ import annotations
 import typing
 from typing import Any, Callable, Literal, Mapping
 
-ModelName = Literal["per_style", "arbitrary"]
+from strotss.models.kinds import ModelName  # noqa: F401  (the network kinds, declared with them)
+
 Weighting = Literal["code", "paper"]
 LossPrecision = Literal["auto", "fp32", "bf16"]
 Trainable = Literal["all", "norms"]

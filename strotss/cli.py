@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
+import pkgutil
 import sys
 from typing import Sequence
 
-from strotss import __version__
+from strotss import __version__, commands
 from strotss.allocator import keep_freed_memory
 from strotss.errors import UserError
 
-VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "models", "bench", "gui")
+# Every module of strotss.commands is a verb: adding one is adding its file.
+VERBS = tuple(sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,8 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"strotss {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for verb in VERBS:
-        if importlib.util.find_spec(f"strotss.commands.{verb}") is None:
-            continue
         module = importlib.import_module(f"strotss.commands.{verb}")
         p = sub.add_parser(
             verb,

@@ -1,13 +1,18 @@
-"""Output-path safety checked before any work: never write over an input, never write two results to one file."""
+"""Where results are written and how: the plan checked before any work (never write over an input, never two
+results to one file), then each input's result written as an image or a video, unusable inputs skipped."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -46,6 +51,73 @@ def check_plan(plan: Sequence[tuple[Sequence[Path], Path]], advice: str, flag: s
     `flag` sets the outputs, `advice` says what to do about a shared one."""
     refuse_overwriting_inputs([dst for _, dst in plan], [src for sources, _ in plan for src in sources], flag)
     refuse_shared_outputs([(" with ".join(map(str, sources)), dst) for sources, dst in plan], advice)
+
+
+def plan_outputs(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
+    """Pair every input file with its output path; folders expand to their images and keep names.
+
+    Checked before any work: no output replaces an input, no two inputs share an output, and every output
+    can be written (image formats, folders).
+    """
+    from strotss.export.video import is_video
+    from strotss.imageio import image_format, list_images
+
+    for p in inputs:
+        if not p.exists():
+            raise UserError(f"{p}: not found; check the path")
+    if len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir():
+        pairs = [(inputs[0], output)]
+    else:
+        if output.exists() and not output.is_dir():
+            raise UserError(f"{output}: exists and is a file; give a folder for several inputs")
+        pairs = []
+        for p in inputs:
+            files = list_images(p) if p.is_dir() else [p]
+            pairs += [(f, output / f.name) for f in files]
+    if not pairs:
+        raise UserError(f"{', '.join(map(str, inputs))}: no images or videos found")
+    pairs = [(src, dst if not is_video(src) or is_video(dst) else dst.with_suffix(".mp4")) for src, dst in pairs]
+    for src, dst in pairs:
+        if not is_video(src):
+            image_format(dst)
+    check_plan([((src,), dst) for src, dst in pairs], "stylize them into different output folders (-o), or rename one")
+    return pairs
+
+
+def write_outputs(pairs: list[tuple[Path, Path]], stylize: Callable[[list[np.ndarray]], list[np.ndarray]], *,
+                  prepare: Callable[[np.ndarray], np.ndarray] | None = None, batch: int = 1) -> None:
+    """Write each planned (input, output) pair: an image through `stylize` (strotss.imageio.write_image), or a video
+    frame by frame, `batch` frames a call, audio kept (strotss.export.video.stylize_video); `prepare` resizes
+    inputs first. Unusable inputs (InputError) are skipped and listed at the end; none usable is a UserError."""
+    from tqdm import tqdm
+
+    from strotss.export.video import is_video, stylize_video
+    from strotss.imageio import read_rgb, write_image
+
+    skipped: list[InputError] = []
+    with tqdm(total=len(pairs), unit="file", desc="stylize") as files_bar:
+        for src, dst in pairs:
+            try:
+                if is_video(src):
+                    with tqdm(desc=src.name, unit="frame", leave=False) as bar:
+                        stylize_video(src, dst, stylize, batch=batch, progress=bar.update, resize=prepare)
+                else:
+                    image = read_rgb(src)
+                    write_image(dst, stylize([prepare(image) if prepare else image])[0])
+            except InputError as exc:
+                skipped.append(exc if str(src) in str(exc) else InputError(f"{src}: {exc}"))
+            files_bar.update(1)
+    _report_skipped(skipped, len(pairs))
+
+
+def _report_skipped(skipped: list[Exception], total: int) -> None:
+    """Print one line per skipped input with its reason; fail when nothing could be stylized."""
+    if len(skipped) == total == 1:
+        raise skipped[0]
+    for exc in skipped:
+        print(f"skipped {exc}", file=sys.stderr)
+    if skipped and len(skipped) == total:
+        raise UserError(f"none of the {total} inputs could be stylized; see the reasons above")
 
 
 @contextlib.contextmanager

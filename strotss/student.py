@@ -25,18 +25,18 @@ class Student:
             self.onnx = StyleModel(self.path)
             self.net = None
             self.meta = dict(self.onnx.meta)
-            self.is_arbitrary = self.onnx.needs_style
+            self.needs_style = self.onnx.needs_style
         else:
             from strotss.models import load_model
 
             self.onnx = None
             self.net, self.meta = load_model(self.path)
-            self.is_arbitrary = self.meta.get("model_name") == "arbitrary"
+            self.needs_style = self.net.needs_style
 
     @property
     def style_name(self) -> str | None:
-        """File stem of the painting a per-style model was trained on (None for arbitrary-style models)."""
-        return None if self.is_arbitrary else (self.meta.get("style_name") or None)
+        """File stem of the painting a per-style model was trained on (None for models that take a style)."""
+        return None if self.needs_style else (self.meta.get("style_name") or None)
 
     @property
     def alpha_range(self) -> tuple[float, float] | None:
@@ -49,8 +49,8 @@ class Student:
     def stylize(self, content: np.ndarray, style: np.ndarray, size: int, alpha: float | None = None) -> np.ndarray:
         """Stylize H×W×3 uint8 content at long side `size` (style used by arbitrary-style models; α by models
         conditioned on it, default their own) → uint8."""
-        from strotss.export.metadata import STYLE_LONG_SIDE
         from strotss.export.runtime import batch_to_images, image_to_batch
+        from strotss.models.metadata import STYLE_LONG_SIDE
 
         content = resize_long_side(content, size)
         style = resize_long_side(style, min(STYLE_LONG_SIDE, max(style.shape[:2])))
@@ -61,10 +61,6 @@ class Student:
 
         with torch.inference_mode():
             x = torch.from_numpy(image_to_batch(content))
-            if self.is_arbitrary:
-                out = self.net(x, self.net.encode_style(torch.from_numpy(image_to_batch(style))))
-            elif self.alpha_range is not None:
-                out = self.net(x, alpha)
-            else:
-                out = self.net(x)
+            code = self.net.style_code(torch.from_numpy(image_to_batch(style)))
+            out = self.net.stylize(x, code) if alpha is None else self.net.stylize(x, code, alpha=alpha)
         return batch_to_images(out.numpy())[0]

@@ -47,6 +47,20 @@ def test_every_bundled_model_has_a_complete_card_and_its_files() -> None:
 
 
 @needs_models
+def test_files_written_before_the_preset_rename_read_as_presets() -> None:
+    """The bundled cards and ONNX files say `size` for the network preset; they are read as `preset`."""
+    from strotss.models import PerStyleNet, onnx_state_dict
+
+    raw = json.loads(BUNDLED["wheat_field"].path.with_suffix(".json").read_text())
+    assert raw["model_kwargs"]["size"] == "base"  # as shipped, not rewritten
+    card = BUNDLED["wheat_field"].card
+    assert card["preset"] == "base" and card["model_kwargs"] == {"preset": "base", "noise": 0.03}
+    assert card["quality"]["size"] == 256  # pixels stay `size`
+    _, meta = onnx_state_dict(BUNDLED["wheat_field"].path, PerStyleNet(**card["model_kwargs"]))
+    assert meta["model_kwargs"] == card["model_kwargs"]
+
+
+@needs_models
 def test_models_verb_lists_and_shows_cards(capsys) -> None:
     """`strotss models` lists every bundled model; `strotss models NAME --json` prints its card."""
     assert main(["models"]) == 0

@@ -259,10 +259,23 @@ def test_cosine_schedule_by_time_follows_the_timer() -> None:
 
 
 def test_an_unusable_image_is_one_input_error_that_the_data_sets_skip():
-    """decode_image raises the library's own InputError, named once, which is the ValueError the data sets catch."""
+    """decode_image raises the library's own InputError, named once, the one error the data sets catch."""
     from strotss.errors import InputError
     from strotss.train.sources import decode_image
 
     with pytest.raises(InputError, match=r"^x\.png: not an image Pillow can read") as exc:
         decode_image({"bytes": b"not an image", "path": "x.png"}, 1)
-    assert isinstance(exc.value, ValueError)
+    assert not isinstance(exc.value, ValueError)
+
+
+def test_a_bug_while_making_a_sample_is_not_counted_as_a_skipped_image(tmp_path: Path) -> None:
+    """Only InputError skips an image: a ValueError raised by the sample code itself ends the run with its traceback."""
+    content = open_images(str(make_folder(tmp_path / "c", 2)))
+    ds = PairDataset(content, content, SampleSpec(crop=48, style_size=40, n_positions=16, min_size=32))
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not a bad image")
+
+    ds.make = broken
+    with pytest.raises(ValueError, match="a bug"):
+        ds[0]

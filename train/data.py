@@ -10,7 +10,8 @@ import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.data import DataLoader
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
+from strotss.method import N_POSITIONS
 from strotss.train.loader import ResumableLoader
 from strotss.train.pairs import EpochSampler, PairDataset, SampleSpec, StreamingPairs, collate_pairs
 from strotss.train.sources import decode_image, image_column, image_names, open_images, resolve_source, without_names
@@ -55,7 +56,7 @@ class StyleData(pl.LightningDataModule):
                  val_content: str | None = None, val_style: str | None = None, teacher: str | None = None,
                  split: str = "train", streaming: bool = False, crop: int | None = 256,
                  crop_scale: tuple[float, float] = (0.25, 1.0), content_size: int | None = None, style_size: int = 256,
-                 n_positions: int = 1024, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
+                 n_positions: int = N_POSITIONS, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -164,7 +165,7 @@ def _check_styles(styles: Any, source: str, min_size: int) -> None:
         try:
             decode_image(row[column], min_size)
             return
-        except ValueError as exc:
+        except InputError as exc:
             reason = reason or str(exc)
     raise UserError(f"data.style {source}: no usable style image ({reason or 'empty'}); pass a readable image "
                     "or folder of images")

@@ -15,12 +15,12 @@ from torchmetrics import MeanMetric
 from strotss.choices import LossPrecision, ModelName, Trainable, Weighting, check_choices
 from strotss.errors import UserError
 from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
+from strotss.method import ALPHA, EXTRACTOR, N_STYLE, TERMS, WEIGHTING
 from strotss.models import checkpoint_meta, create_model, load_model, onnx_state_dict
 from strotss.pretrained import resolve_model
 from strotss.train.checkpoints import as_saved_at_last_batch
 from strotss.train.style_bank import StyleBank
 
-TERMS = ("content", "remd", "moment", "palette")
 LrSchedule = Literal["constant", "cosine"]
 
 
@@ -35,7 +35,7 @@ class StrotssModule(pl.LightningModule):
     """A per-style or arbitrary-style network under the STROTSS loss at fixed α (method note, last section).
 
     Args:
-        model: "per_style" or "arbitrary" (see strotss.models).
+        model: the network kind, "per_style" or "arbitrary" (strotss.models.kinds).
         model_kwargs: constructor arguments of the network.
         extractor: loss feature extractor: "vgg19" (embedded), "vgg16" or "timm:<name>".
         extractor_weights: None for pretrained, "random" (tests only) or a path to a state dict.
@@ -68,8 +68,8 @@ class StrotssModule(pl.LightningModule):
     """
 
     def __init__(self, model: ModelName = "per_style", model_kwargs: dict[str, Any] | None = None,
-                 extractor: str = "vgg19", extractor_weights: str | None = None, alpha: float = 1.0,
-                 weighting: Weighting = "code", n_style: int = 5000, style_cache: int = 64,
+                 extractor: str = EXTRACTOR, extractor_weights: str | None = None, alpha: float = ALPHA,
+                 weighting: Weighting = WEIGHTING, n_style: int = N_STYLE, style_cache: int = 64,
                  distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
                  seed: int = 0, loss_precision: LossPrecision = "auto", lr_schedule: LrSchedule = "constant",
                  warmup_steps: int = 0, init_weights: str | None = None, trainable: Trainable = "all") -> None:
@@ -91,7 +91,7 @@ class StrotssModule(pl.LightningModule):
         self.skipped = 0
 
     def _load_init_weights(self, path: str) -> None:
-        """Copy a saved network's weights into self.net; its type and size must match this run's.
+        """Copy a saved network's weights into self.net; its kind and preset must match this run's.
 
         `path` may be a checkpoint, a per-style ONNX file or a bundled model's name.
         """
@@ -130,13 +130,11 @@ class StrotssModule(pl.LightningModule):
         return bool(getattr(self.net, "conditioned", False))
 
     def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
-        """Stylize content (B×3×H×W in [0, 1]); the arbitrary network encodes the style batch first; a network
+        """Stylize content (B×3×H×W in [0, 1]) with the style batch (read by networks that take a style); a network
         conditioned on α runs at `alpha` (B values; default: the validation α)."""
-        if self.hparams.model == "arbitrary":
-            return self.net(content, self.net.encode_style(style))
         if self.conditioned:
-            return self.net(content, self.hparams.alpha if alpha is None else alpha)
-        return self.net(content)
+            return self.net.stylize(content, alpha=self.hparams.alpha if alpha is None else alpha)
+        return self.net.stylize(content, self.net.style_code(style))
 
     def draw_alpha(self, n: int) -> torch.Tensor:
         """n content weights drawn log-uniformly from the network's alpha_range, seeded by the step (resumable)."""
@@ -268,7 +266,7 @@ class StrotssModule(pl.LightningModule):
         as_saved_at_last_batch(checkpoint)
         data_hparams = getattr(getattr(self.trainer, "datamodule", None), "hparams", {})
         style = data_hparams.get("style")
-        style_name = Path(style).stem if style and self.hparams.model == "per_style" else None
+        style_name = Path(style).stem if style and not self.net.needs_style else None
         train_size = data_hparams.get("content_size") or data_hparams.get("crop")
         checkpoint["strotss"] = checkpoint_meta(self.hparams.model, self.hparams.model_kwargs, style_name, train_size)
 

@@ -18,9 +18,10 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
 from torchvision.transforms import v2
 
-from strotss.errors import UserError
+from strotss.errors import InputError, UserError
 from strotss.imageio import resize_long_side
 from strotss.losses import grid_positions, shuffled_subset
+from strotss.method import N_POSITIONS
 from strotss.train.sources import decode_image
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class SampleSpec:
 
     crop: int | None = 256
     style_size: int = 256
-    n_positions: int = 1024
+    n_positions: int = N_POSITIONS
     min_size: int = 64
     train: bool = True
     crop_scale: tuple[float, float] = (0.25, 1.0)
@@ -157,7 +158,7 @@ class PairDataset(Dataset):
                 style_key = style_key_of(style, pick)
             return self.make(decode_image(content, self.spec.min_size), decode_image(style, self.spec.min_size),
                              style_key, seed, teacher)
-        except ValueError as exc:
+        except InputError as exc:
             return {"skipped": str(exc)}
 
 
@@ -212,7 +213,7 @@ class StreamingPairs(IterableDataset):
                 yield self.make(decode_image(row["image"], self.spec.min_size),
                                 decode_image(style := next(styles)["image"], self.spec.min_size),
                                 style_key_of(style, n), seed)
-            except ValueError as exc:
+            except InputError as exc:
                 yield {"skipped": str(exc)}
 
     @staticmethod

@@ -101,7 +101,7 @@ def _load(source: str | Path, name: str, **kwargs: Any) -> Any:
 def decode_image(item: dict[str, Any], min_size: int) -> np.ndarray:
     """Decode one undecoded image ({"bytes", "path"}) to H×W×3 uint8 RGB; InputError says why it is unusable.
 
-    InputError is a ValueError too, which the data sets catch to skip and count the image.
+    InputError is what the data sets catch to skip and count an image; any other exception is a bug.
     """
     name = item.get("path") or "<bytes>"
     rgb = read_rgb(item["path"]) if item.get("bytes") is None else decode_rgb(io.BytesIO(item["bytes"]), name)

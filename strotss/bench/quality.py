@@ -26,6 +26,8 @@ from typing import Callable
 
 import numpy as np
 
+from strotss.method import TERMS
+
 HELP = "score models, the teacher and other tools' images on two axes (photo kept, style reached) on held-out photos"
 DESCRIPTION = """\
 Stylize content photos with each method and score every output on two axes at once (embedded VGG19):
@@ -44,7 +46,6 @@ no bundled model was trained on. Teacher outputs are cached in --cache (they tak
 --reference LABEL (e.g. a Magenta folder) adds a line per method: on which of the four measures its mean
 beats the reference's."""
 
-TERMS = ("content", "remd", "moment", "palette")
 # (key, header, True when higher is better) of the two-axis summary: content kept, then style distance.
 AXES = (("ssim", "SSIM↑", True), ("feature", "relu4_2↓", False), ("style", "style↓", False), ("gram", "Gram↓", False))
 
@@ -234,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_shared_outputs(outputs, "give each of --sheet, --plot and --json a file of its own")
     refuse_overwriting_inputs([out for _, out in outputs], [*photos, *styles], flag="--sheet, --plot, --json")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    extractor = build_extractor("vgg19").to(device)
+    extractor = build_extractor().to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
     methods += [m for spec in args.model for m in _model_methods(spec, args.size, args.alpha)]
     methods += [_images_method(spec, len(styles) > 1) for spec in args.images]

@@ -6,7 +6,10 @@ import argparse
 import time
 
 from strotss.bench.timing import device_name, device_sync, median_seconds
-from strotss.choices import LossPrecision, ModelName, choices
+from strotss.choices import ModelName, choices
+from strotss.flags import add_flags
+from strotss.models.presets import PresetName
+from strotss.teacher.config import StrotssConfig
 
 HELP = "training throughput and step-time shares: student vs loss extractor vs STROTSS loss"
 DESCRIPTION = """\
@@ -24,20 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=256, help="crop side in px (default 256)")
     parser.add_argument("--batch", type=int, default=8, help="images per step (default 8)")
     parser.add_argument("--model", choices=choices(ModelName), default="per_style")
-    parser.add_argument("--net-size", choices=("tiny", "small", "base"), default="tiny",
-                        help="network size (strotss.models.sizes; default tiny)")
-    parser.add_argument("--extractor", default="vgg19", help="loss extractor (default vgg19)")
-    parser.add_argument("--positions", type=int, default=1024, help="output/content positions per image")
-    parser.add_argument("--style-samples", dest="n_style", type=int, default=5000, metavar="STYLE_SAMPLES",
-                        help="style hypercolumns per style bank")
+    parser.add_argument("--preset", choices=choices(PresetName), default="tiny",
+                        help="network preset (strotss.models.presets; default tiny)")
+    add_flags(parser, StrotssConfig, ("extractor", "n_positions", "n_style"))
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                         help="autocast for student and extractor (the loss stays fp32)")
-    parser.add_argument("--loss-precision", choices=choices(LossPrecision), default="auto",
-                        help="the loss precision: dtype of its nearest-neighbour search and gradient-only matmuls "
-                             "(default auto: bf16 where native)")
+    add_flags(parser, StrotssConfig, ("loss_precision",))
     parser.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
-    parser.add_argument("--device", help="torch device (default cuda if available)")
+    add_flags(parser, StrotssConfig, ("device",))
 
 
 def _batch(size: int, batch: int, positions: int, device, seed: int = 0) -> dict:
@@ -111,11 +109,10 @@ def run(args: argparse.Namespace) -> int:
     from strotss.train.module import StrotssModule
 
     device = resolve_device(args.device)
-    kwargs = {"size": args.net_size, **({"pretrained": False} if args.model == "arbitrary" else {})}
-    module = StrotssModule(model=args.model, model_kwargs=kwargs, extractor=args.extractor,
+    module = StrotssModule(model=args.model, model_kwargs={"preset": args.preset}, extractor=args.extractor,
                            n_style=args.n_style, loss_precision=args.loss_precision).to(device)
     opt = module.configure_optimizers()
-    batch = _batch(args.size, args.batch, args.positions, device)
+    batch = _batch(args.size, args.batch, args.n_positions, device)
     sync = device_sync(device)
     bf16 = args.precision == "bf16"
 
@@ -127,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
     mean = torch.tensor([_phased_step(module, opt, batch, autocast, sync) for _ in range(args.steps)]).mean(0)
     fused_s = median_seconds(lambda: _fused_step(module, opt, batch, autocast), args.steps, sync=sync)
     step = float(mean.sum())
-    print(f"train bench: {args.model} {args.net_size}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
-          f"{args.positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
+    print(f"train bench: {args.model} {args.preset}, {args.size} px, batch {args.batch}, {args.extractor}, {args.precision}, "
+          f"{args.n_positions} positions, {args.n_style} style samples, loss search/gradient matmuls in "
           f"{loss_matmul_dtype(args.loss_precision, device) or torch.float32}, {device_name(device)}")
     print(f"{'phase':<16}{'ms':>10}{'share':>9}")
     for label, t in zip(PHASES, mean.tolist()):

@@ -1,1 +1,2 @@
-"""CLI verbs: each module defines HELP, add_arguments(parser) and run(args) and imports heavy code lazily."""
+"""CLI verbs: each module is one verb of `strotss` (strotss.cli finds them), defines HELP, add_arguments(parser)
+and run(args), and imports heavy code lazily."""

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_writable(out / "teacher.png")
     content, style = read_rgb(asset_path(CONTENT)), read_rgb(asset_path(STYLE))
-    extractor = build_extractor("vgg19")
+    extractor = build_extractor()
 
     teacher_path = out / "teacher.png"
     _step(1, f"teacher: STROTSS optimizer, {Path(CONTENT).name} × {Path(STYLE).name} at {args.size} px")

@@ -37,13 +37,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({name: m.card for name, m in models.items()}, indent=1, ensure_ascii=False))
         return 0
-    print(f"{'name':<14}{'kind':<11}{'size':<6}{'params':>11}{'MB':>6}  {'held-out objective':<22}style")
+    print(f"{'name':<14}{'kind':<11}{'preset':<7}{'params':>11}{'MB':>6}  {'held-out objective':<22}style")
     for name, m in models.items():
         c = m.card
         mb = sum(f.stat().st_size for f in m.path.parent.glob(f"{name}*.onnx")) / 1e6
         q = c.get("quality", {})
         score = f"{q['mean']:.3f} (photo {q['photo_mean']:.3f})" if "mean" in q else "–"
-        print(f"{name:<14}{c.get('kind', ''):<11}{c.get('size', ''):<6}{c.get('parameters', 0):>11,}{mb:>6.1f}  "
+        print(f"{name:<14}{c.get('kind', ''):<11}{c.get('preset', ''):<7}{c.get('parameters', 0):>11,}{mb:>6.1f}  "
               f"{score:<22}{c.get('style', 'any painting')}")
     print("\n`strotss models NAME` shows a model's card; the objective is `strotss bench quality`'s mean on the "
           "bundled photos (lower is better).")

@@ -46,47 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", default="/dev/video0", help="V4L2 camera device for --webcam")
 
 
-def _plan(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
-    """Pair every input file with its output path; folders expand to their images and keep names.
-
-    Checked before any work: no output replaces an input, no two inputs share an output, and every output
-    can be written (image formats, folders).
-    """
-    from strotss.errors import UserError
-    from strotss.export.video import is_video
-    from strotss.imageio import image_format, list_images
-    from strotss.outputs import check_plan
-
-    for p in inputs:
-        if not p.exists():
-            raise UserError(f"{p}: not found; check the path")
-    if len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir():
-        pairs = [(inputs[0], output)]
-    else:
-        if output.exists() and not output.is_dir():
-            raise UserError(f"{output}: exists and is a file; give a folder for several inputs")
-        pairs = []
-        for p in inputs:
-            files = list_images(p) if p.is_dir() else [p]
-            pairs += [(f, output / f.name) for f in files]
-    if not pairs:
-        raise UserError(f"{', '.join(map(str, inputs))}: no images or videos found")
-    pairs = [(src, dst if not is_video(src) or is_video(dst) else dst.with_suffix(".mp4")) for src, dst in pairs]
-    for src, dst in pairs:
-        if not is_video(src):
-            image_format(dst)
-    check_plan([((src,), dst) for src, dst in pairs], "stylize them into different output folders (-o), or rename one")
-    return pairs
-
-
 def run(args: argparse.Namespace) -> int:
     """Load the model once, then stylize each input with a progress bar showing frames per second."""
     from tqdm import tqdm
 
-    from strotss.errors import InputError, UserError
+    from strotss.errors import UserError
     from strotss.export.runtime import StyleModel, preserve_color, style_weights
-    from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
-    from strotss.imageio import read_rgb, resize_long_side, write_image
+    from strotss.export.video import webcam_frames, write_stream
+    from strotss.imageio import read_rgb, resize_long_side
+    from strotss.outputs import plan_outputs, write_outputs
     from strotss.pretrained import resolve_model
 
     if not args.webcam and not args.inputs:
@@ -128,31 +96,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {n} frames to {args.output}", file=sys.stderr)
         return 0
 
-    pairs = _plan([Path(p) for p in args.inputs], Path(args.output))
-    skipped: list[InputError] = []
-    with tqdm(total=len(pairs), unit="file", desc="stylize") as files_bar:
-        for src, dst in pairs:
-            try:
-                if is_video(src):
-                    with tqdm(desc=src.name, unit="frame", leave=False) as bar:
-                        stylize_video(src, dst, stylize, batch=args.batch, progress=bar.update,
-                                      resize=prepare if args.size else None)
-                else:
-                    write_image(dst, stylize([prepare(read_rgb(src))])[0])
-            except InputError as exc:
-                skipped.append(exc if str(src) in str(exc) else InputError(f"{src}: {exc}"))
-            files_bar.update(1)
-    _report_skipped(skipped, len(pairs))
+    pairs = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    write_outputs(pairs, stylize, prepare=prepare if args.size else None, batch=args.batch)
     return 0
 
-
-def _report_skipped(skipped: list[Exception], total: int) -> None:
-    """Print one line per skipped input with its reason; fail when nothing could be stylized."""
-    from strotss.errors import UserError
-
-    if len(skipped) == total == 1:
-        raise skipped[0]
-    for exc in skipped:
-        print(f"skipped {exc}", file=sys.stderr)
-    if skipped and len(skipped) == total:
-        raise UserError(f"none of the {total} inputs could be stylized; see the reasons above")

@@ -32,6 +32,7 @@ ASSETS = Path(str(asset_path("content"))).parent
 SIDES = ("content", "style")
 FIRST_PAIR = {"content": "kodak_kodim16.jpg", "style": "pnst_vg_wheat_field.jpg"}  # shown on a first visit
 DEFAULT_SIZE = 256
+DEFAULT_ITERS = StrotssConfig.iters // 2  # a page wants its result in a minute or two
 INTRO = """# strotss — guided region edits
 Drop, paste or pick a **content** photo and a **style** painting, paint matching regions with the **same colour** on
 both ({palette}; unpainted parts pair with each other), then **Preview** (real-time student) or **Refine** (optimizer,
@@ -239,7 +240,7 @@ def control_row(has_student: bool) -> Controls:
                           scale=2, elem_id="alpha")
         size = gr.Slider(COARSEST, 1024, value=DEFAULT_SIZE, step=32, label="Output long side (px)", scale=2,
                          elem_id="size")
-        iters = gr.Slider(5, 500, value=100, step=5, label="Iterations per scale", scale=2, elem_id="iters")
+        iters = gr.Slider(5, 500, value=DEFAULT_ITERS, step=5, label="Iterations per scale", scale=2, elem_id="iters")
         seed = gr.Number(StrotssConfig.seed, precision=0, label="Seed", scale=1, min_width=80)
         preview = gr.Button("Preview", interactive=has_student, scale=1, min_width=90, elem_id="preview")
         refine = gr.Button("Refine", variant="primary", scale=1, min_width=90, elem_id="refine")

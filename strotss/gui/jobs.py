@@ -38,6 +38,12 @@ class RefineJob:
     weights: str | None = None
     regions: RegionMasks | None = field(init=False, default=None)
 
+    @property
+    def settings(self) -> dict:
+        """The optimizer settings (strotss.teacher.config.StrotssConfig fields) this job sets."""
+        return {"size": self.size, "alpha": self.alpha, "seed": self.seed, "iters": self.iters,
+                "init_scales": 1, **({"weights": self.weights} if self.weights is not None else {})}
+
     def __post_init__(self) -> None:
         """Pair the painted masks once, here (UserError for a region without partner); unpainted masks are none."""
         from strotss.gui.masks import pair_masks
@@ -79,16 +85,19 @@ def save_inputs(job: RefineJob) -> dict[str, Path]:
 
 def command_line(job: RefineJob, paths: dict[str, Path], output: Path) -> str:
     """The `strotss optimize` command that reruns this edit from the saved files."""
+    from strotss.flags import flag_of
+    from strotss.teacher.config import StrotssConfig
+
     args = ["strotss", "optimize", str(paths["content"]), str(paths["style"]), "-o", str(output)]
     if "content_mask" in paths:
         args += ["--regions", str(paths["content_mask"]), str(paths["style_mask"])]
     if "points" in paths:
         args += ["--points", str(paths["points"])]
     if "init" in paths:
-        args += ["--init", str(paths["init"]), "--init-scales", "1"]
-    args += ["--size", str(job.size), "--alpha", f"{job.alpha:g}", "--seed", str(job.seed), "--iters", str(job.iters)]
-    if job.weights is not None:
-        args += ["--weights", job.weights]
+        args += ["--init", str(paths["init"])]
+    for name, value in job.settings.items():
+        if name != "init_scales" or "init" in paths:
+            args += [flag_of(StrotssConfig, name), f"{value:g}" if isinstance(value, float) else str(value)]
     return shlex.join(args)
 
 
@@ -97,7 +106,7 @@ def _extractor(weights: str | None):
     """The VGG19 feature extractor, built once per process (Refine runs one at a time)."""
     from strotss.losses import build_extractor
 
-    return build_extractor("vgg19", weights)
+    return build_extractor(weights=weights)
 
 
 def run_refine(job: RefineJob, stop: threading.Event, every: int = 5) -> Iterator[Progress]:
@@ -110,8 +119,7 @@ def run_refine(job: RefineJob, stop: threading.Event, every: int = 5) -> Iterato
 
     paths = save_inputs(job)
     output = job.folder / "result.png"
-    config = StrotssConfig(size=job.size, alpha=job.alpha, iters=job.iters, seed=job.seed, weights=job.weights,
-                           init_scales=1)
+    config = StrotssConfig(**job.settings)
     total = config.total_iters(warm_start=job.init is not None)
     updates: queue.Queue = queue.Queue()
     losses: list[float] = []

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from strotss.errors import UserError
+from strotss.models.metadata import from_card
 
 PRETRAINED_DIR = Path(__file__).resolve().parent
 MODEL_SUFFIXES = (".onnx", ".pt", ".ckpt")
@@ -20,7 +21,7 @@ MODEL_SUFFIXES = (".onnx", ".pt", ".ckpt")
 
 @dataclass(frozen=True)
 class BundledModel:
-    """A shipped model: its name, its ONNX file and its card."""
+    """A shipped model: its name, its ONNX file and its card (strotss.models.metadata.model_card)."""
 
     name: str
     path: Path
@@ -31,7 +32,7 @@ def bundled_models() -> dict[str, BundledModel]:
     """Every shipped model by name, in name order (a card `<name>.json` beside `<name>.onnx`)."""
     found = {}
     for card_path in sorted(PRETRAINED_DIR.glob("*.json")):
-        card = json.loads(card_path.read_text())
+        card = from_card(json.loads(card_path.read_text()))
         found[card_path.stem] = BundledModel(card_path.stem, card_path.with_suffix(".onnx"), card)
     return found
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from strotss.choices import LossPrecision, Weighting
 from strotss.errors import UserError
 from strotss.flags import flag_of, setting
+from strotss.method import ALPHA, EXTRACTOR, N_POSITIONS, N_STYLE, WEIGHTING
 
 COARSEST = 64  # long side of the first scale of the coarse-to-fine schedule
 ALPHA_MAX = 1_000_000  # beyond, the style terms count for nothing and α·16 nears float32's overflow
@@ -20,23 +21,23 @@ LR_MAX = 1.0  # RMSprop's first steps are ~10·lr; pixels range over [0, 1], so 
 
 @dataclass
 class StrotssConfig:
-    """Every knob of the per-image optimizer, with the method note's defaults and each flag's help line."""
+    """Every knob of the per-image optimizer, with the method's defaults (strotss.method) and each flag's help line."""
 
     size: int = setting(512, f"output long side in px (default %(default)s; ≥ {COARSEST})")
-    alpha: float = setting(1.0, "content weight α: higher keeps more content (default %(default)s; ×16 at the "
+    alpha: float = setting(ALPHA, "content weight α: higher keeps more content (default %(default)s; ×16 at the "
                                 "first scale, halved per scale)")
     iters: int = setting(200, "iterations per scale (default %(default)s; the authors' code used 250)")
     lr: float = setting(2e-3, "RMSprop learning rate (default %(default)s)")
     last_lr: float = setting(1e-3, "learning rate at the last scale (default %(default)s), unless --init makes it "
                                    "a warm start's first")
-    weighting: Weighting = setting("code", "term weighting: the authors' code or the paper's formula "
+    weighting: Weighting = setting(WEIGHTING, "term weighting: the authors' code or the paper's formula "
                                            "(default %(default)s)")
-    extractor: str = setting("vgg19", "feature extractor: vgg19 (embedded), vgg16 (torchvision), timm:<model> "
+    extractor: str = setting(EXTRACTOR, "feature extractor: vgg19 (embedded), vgg16 (torchvision), timm:<model> "
                                       "(default %(default)s)")
     weights: str | None = setting(None, "local weights file for the extractor (offline use), or `random` "
                                         "(untrained; tests only)")
-    n_positions: int = setting(1024, "output/content positions per step (default %(default)s)", flag="--positions")
-    n_style: int = setting(5000, "style hypercolumns per region (default %(default)s)", flag="--style-samples")
+    n_positions: int = setting(N_POSITIONS, "output/content positions per step (default %(default)s)", flag="--positions")
+    n_style: int = setting(N_STYLE, "style hypercolumns per region (default %(default)s)", flag="--style-samples")
     pyramid_levels: int = setting(5, "Laplacian pyramid bands optimized besides the residual (default %(default)s)")
     init_scales: int = setting(1, "with --init: how many of the finest scales to run (default %(default)s)")
     seed: int = setting(0, "random seed (default %(default)s)")
@@ -69,10 +70,10 @@ class StrotssConfig:
         """Long sides of the coarse-to-fine scales: size, size/2, … down to no less than COARSEST, coarsest first."""
         return [self.size // 2 ** k for k in range(int(math.log2(self.size / COARSEST)), -1, -1)]
 
-    def first_scale(self, warm_start: bool) -> int:
-        """Index in `scales` of the first scale that runs: 0, or with a warm start the last `init_scales`."""
+    def first_level(self, warm_start: bool) -> int:
+        """Level (index in `scales`) of the first scale that runs: 0, or with a warm start the last `init_scales`."""
         return max(0, len(self.scales) - self.init_scales) if warm_start else 0
 
     def total_iters(self, warm_start: bool) -> int:
         """Iterations of a whole run, for progress bars."""
-        return self.iters * (len(self.scales) - self.first_scale(warm_start))
+        return self.iters * (len(self.scales) - self.first_level(warm_start))

@@ -33,7 +33,11 @@ STYLE_BYTES_PER_PIXEL = 800    # the style's share, 512 and 1024 px runs)
 
 @dataclass
 class OptimizeResult:
-    """The stylized image (H×W×3 float32 in [0, 1]), the per-iteration loss log and the wall time."""
+    """The stylized image (H×W×3 float32 in [0, 1]), the per-iteration loss log and the wall time.
+
+    Each history record: `level` (index in config.scales, 0 the coarsest), `size` (that level's long side in px),
+    `iter`, `alpha`, `time` and the loss terms with their `total`.
+    """
 
     image: np.ndarray
     history: list[dict] = field(default_factory=list)
@@ -92,8 +96,8 @@ def _resized(img: np.ndarray, long_side: int, device: torch.device) -> torch.Ten
     return to_tensor(resize_long_side(img, long_side), device)
 
 
-class _ScaleObjective:
-    """The objective at one scale: what stays fixed there (content features, style targets per region, masks,
+class _LevelObjective:
+    """The objective at one level of the coarse-to-fine schedule: what stays fixed there (content features, style targets per region, masks,
     points), and the loss of the current image against it."""
 
     def __init__(self, extractor: FeatureExtractor, content: torch.Tensor, style: torch.Tensor,
@@ -176,7 +180,7 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
     (content_x, content_y, style_x, style_y) in original pixels; init: warm-start image (e.g. a student's
     output) — then only the last `config.init_scales` scales run, the first of them at `config.lr` even when it
     is the last scale (a student's output lies further from the optimum than an upsampled coarser result;
-    measured in benchmarks/warm_start.py). callback(record, image) is called after
+    measured in benchmarks/studies/warm_start.py). callback(record, image) is called after
     every iteration with the loss record and the current 1×3×h×w image (e.g. to stream previews); it may
     raise to cancel.
     """
@@ -188,7 +192,7 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
     device = resolve_device(config.device)
     scales = config.scales
     check_memory(content.shape[:2], style.shape[:2], config.size, device)
-    first = config.first_scale(warm_start=init is not None)
+    first = config.first_level(warm_start=init is not None)
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed)
     extractor = (extractor or build_extractor(config.extractor, config.weights)).to(device)
@@ -207,7 +211,7 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
             side, last = scales[k], k == len(scales) - 1
             c = _resized(content, side, device)
             s = _resized(style, side, device)
-            scale = _ScaleObjective(extractor, c, s, regions, points, content.shape[:2], style.shape[:2], config, g)
+            objective = _LevelObjective(extractor, c, s, regions, points, content.shape[:2], style.shape[:2], config, g)
             if x is None:
                 x = (_resized(init, side, device) if init is not None
                      else s.mean(dim=(2, 3), keepdim=True) + finest_band(c))
@@ -225,12 +229,12 @@ def optimize_image(content: np.ndarray, style: np.ndarray, config: StrotssConfig
             for it in range(config.iters):
                 opt.zero_grad(set_to_none=True)
                 current = collapse_pyramid(pyramid)
-                loss, logs = scale.loss(current, alpha)
+                loss, logs = objective.loss(current, alpha)
                 _refuse_not_finite(logs["total"], f"the objective at scale {k + 1} ({side} px), iteration {it + 1}",
                                    names)
                 loss.backward()
                 opt.step()
-                history.append({"scale": k, "size": side, "iter": it, "alpha": alpha,
+                history.append({"level": k, "size": side, "iter": it, "alpha": alpha,
                                 "time": time.perf_counter() - start, **logs})
                 if callback is not None:
                     callback(history[-1], current.detach())

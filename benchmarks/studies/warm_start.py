@@ -1,7 +1,7 @@
 """Warm start vs from scratch: time for a refine started from a student's output to reach the from-scratch
 run's final objective (issue #5), at the same size, α and sampling.
 
-    python benchmarks/warm_start.py --model student.onnx [--size 256] [--content C --style S]
+    python benchmarks/studies/warm_start.py --model student.onnx [--size 256] [--content C --style S]
 
 Both runs report the loss at the last scale (same content weight there), averaged over 10 iterations to
 smooth the sampling noise. Prints a table; writes nothing but the optional --out images.

@@ -1,6 +1,6 @@
 """Does distillation from teacher outputs help the student at equal training time? (issue 9, item 7)
 
-    python benchmarks/distill_study.py --photos ../shared/data/content --n 8 --size 128 --steps 600
+    python benchmarks/studies/distill_study.py --photos ../shared/data/content --n 8 --size 128 --steps 600
 
 1. `strotss teach`: the per-image optimizer on N training photos (never the bundled, held-out ones) × the
    painting, at --size; its seconds per pair are reported (a one-time cost a recipe would pay). Finished
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def strotss(*args: str, cwd: Path) -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=8, help="photos the teacher stylizes and both runs train on")
     p.add_argument("--size", type=int, default=128, help="teacher size, training crop and scoring size")
     p.add_argument("--steps", type=int, default=600, help="training steps (batches of 4) of each run")
-    p.add_argument("--net-size", default="tiny", choices=("tiny", "small", "base"))
+    p.add_argument("--preset", default="tiny", choices=("tiny", "small", "base"), help="network preset")
     p.add_argument("--distill-weight", type=float, default=1.0)
     p.add_argument("--work", type=Path, default=Path("runs/distill_study"))
     args = p.parse_args()
@@ -70,7 +70,7 @@ def main() -> None:
               "--trainer.accelerator", "cpu", "--trainer.precision", "32-true",
               "--trainer.max_steps", str(args.steps),
               "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
-              "--model.model_kwargs", json.dumps({"size": args.net_size}), "--model.warmup_steps", "20",
+              "--model.model_kwargs", json.dumps({"preset": args.preset}), "--model.warmup_steps", "20",
               "--data.style", str(args.style.resolve()), "--data.crop", str(args.size),
               "--data.style_size", str(args.size), "--data.batch_size", "4", "--data.num_workers", "1"]
     runs = {"plain": ["--data.content", str(photos), "--data.val_content", "null", "--data.num_val", "0"],

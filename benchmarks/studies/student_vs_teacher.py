@@ -1,7 +1,7 @@
 """Student vs teacher: the objective of a trained per-style network's output on held-out photos next to
 the per-image optimizer's (issue #3), plus the picture content | style | student | teacher.
 
-    python benchmarks/student_vs_teacher.py runs/per_style_cpu/checkpoints/last.ckpt \
+    python benchmarks/studies/student_vs_teacher.py runs/per_style_cpu/checkpoints/last.ckpt \
         [--photos kodak_kodim15.jpg kodak_kodim16.jpg] [--size 256] [--out docs/student_vs_teacher.png]
 
 Both outputs are scored with the same objective (α = 1, the training α; 4 seeded sample draws); the

@@ -1,6 +1,6 @@
 """Plot the held-out objective against training time: what more compute buys (docs/quality_vs_time.png).
 
-    python benchmarks/plot_quality_vs_time.py docs/quality_vs_time.csv -o docs/quality_vs_time.png
+    python docs/figures/plot_quality_vs_time.py docs/quality_vs_time.csv -o docs/quality_vs_time.png
 
 The CSV has one row per trained model: panel,series,minutes,model (a weights file, checkpoint or ONNX
 file). Each model is scored with `strotss bench quality` on the bundled photos (held out of training) ×
@@ -19,7 +19,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def score(model: str, style: Path) -> dict:

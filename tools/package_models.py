@@ -1,6 +1,6 @@
 """Package trained networks as the bundled models: ONNX export, fp16 parity check, held-out score, model card.
 
-    python benchmarks/package_models.py wheat_field=runs/gpu_session/wheat_field_base_resumed.pt \\
+    python tools/package_models.py wheat_field=runs/gpu_session/wheat_field_base_resumed.pt \\
         starry_night=runs/gpu_session/starry_night_base.pt ...
 
 For each NAME=WEIGHTS whose recipe is in RECIPES: export fp32 and fp16 ONNX (`strotss export`), ship fp16
@@ -22,6 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from strotss.method import ALPHA, TERMS
+from strotss.models.metadata import model_card
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "strotss" / "pretrained"
 PARITY_MAX, PARITY_MEAN = 3, 0.25  # uint8 levels: fp16 may differ from fp32 by at most this (max / mean)
@@ -32,7 +35,7 @@ GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after e
             "Runs made before commits 621c80c and 3992ec0 (every GPU run, and wheat_field's first CPU "
             "fine-tuning) drew one fixed set of style pixels per run and resized a single painting bilinearly; "
             "today's code draws afresh every step and resizes a single painting with Lanczos, as the scorer does")
-GPU_SHARED = GPU + "; six runs shared the GPU at once (benchmarks/gpu_session.py)"
+GPU_SHARED = GPU + "; six runs shared the GPU at once (tools/gpu_session.py)"
 CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 CPU_AVX2 = ("2 CPU cores (AMD EPYC with AVX2, no AVX-512: a slower development machine), two runs sharing them "
             "(one thread each), fp32, torch 2.14.1")
@@ -53,7 +56,7 @@ PER_STYLE_LICENCES = [
 
 def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, commands: list[str]) -> dict:
     """A per-style recipe's provenance."""
-    return {"kind": "per_style", "size": "base", "painting": painting, "style": title,
+    return {"painting": painting, "style": title,
             "training": {"data": PHOTOS, "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style.yaml",
                          "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall,
                          "note": GPU_NOTE},
@@ -61,9 +64,9 @@ def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, c
 
 
 def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
-    """The command benchmarks/gpu_session.py ran for a per-style base run."""
+    """The command tools/gpu_session.py ran for a per-style base run."""
     return ("strotss train fit --config configs/per_style.yaml --data.content <photos> --data.style "
-            f"sample:style/{style} --model.model_kwargs '{{\"size\": \"base\"}}' --trainer.max_time {max_time} "
+            f"sample:style/{style} --model.model_kwargs '{{\"preset\": \"base\"}}' --trainer.max_time {max_time} "
             "--trainer.max_steps -1")
 
 
@@ -153,14 +156,14 @@ RECIPES = {
         "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
         CPU_AVX2),
     "arbitrary": {
-        "kind": "arbitrary", "size": "base", "painting": None, "style": "any painting (style image at run time)",
+        "painting": None, "style": "any painting (style image at run time)",
         "training": {
             "data": PHOTOS + "; paintings: the 52 of ../shared/data/style not bundled, 256 px centre squares",
             "held_out": HELD_OUT_PHOTOS + "; the 8 bundled paintings (strotss/assets/style) likewise",
             "config": "configs/arbitrary.yaml",
             "commands": ["strotss train fit --config configs/arbitrary.yaml --data.content <photos> --data.style "
                          "<paintings> --model.model_kwargs '{\"style_encoder\": \"vgg19\", \"code_dim\": 64, "
-                         "\"size\": \"base\"}' --trainer.max_time 00:00:06:51 --trainer.max_steps -1"],
+                         "\"preset\": \"base\"}' --trainer.max_time 00:00:06:51 --trainer.max_steps -1"],
             "steps": "769", "batch": 8, "hardware": GPU_SHARED, "wall_time": "6 min 51 s", "note": GPU_NOTE},
         "licences": [
             "network weights: trained by the strotss authors; MIT like the code",
@@ -234,28 +237,27 @@ def package(name: str, weights: Path, magenta: Path | None) -> dict:
         scores = json.loads(Path(f"{tmp}/q.json").read_text())
     model_scores = scores[name]  # bench quality labels a model file by its stem
     photo_scores = scores["photo"]
-    card = {
-        "name": name, "kind": recipe["kind"], "size": recipe["size"], "parameters": params,
-        "style": recipe["style"], "model_kwargs": meta.get("model_kwargs"),
-        "files": {**files, "precision": "fp16" if chosen is fp16 else "fp32"},
-        "fp16_parity_uint8": {"max": worst, "mean": round(mean, 4), "shipped": "fp16" if chosen is fp16 else "fp32"},
-        "training": recipe["training"],
-        "quality": {
+    card = model_card(
+        name, meta, parameters=params, style=recipe["style"],
+        files={**files, "precision": "fp16" if chosen is fp16 else "fp32"},
+        fp16_parity_uint8={"max": worst, "mean": round(mean, 4), "shipped": "fp16" if chosen is fp16 else "fp32"},
+        training=recipe["training"],
+        quality={
             "command": f"strotss bench quality --model {name}" + "".join(
                 f" --style strotss/assets/style/{s.name}" for s in styles),
-            "photos": "the 12 bundled photos (never trained on)", "size": 256, "alpha": 1.0,
+            "photos": "the 12 bundled photos (never trained on)", "size": 256, "alpha": ALPHA,
             "pairs": len(model_scores),
             "mean": round(float(np.mean([t["total"] for t in model_scores.values()])), 4),
             "photo_mean": round(float(np.mean([photo_scores[k]["total"] for k in model_scores])), 4),
             "terms": {t: round(float(np.mean([s[t] for s in model_scores.values()])), 4)
-                      for t in ("content", "remd", "moment", "palette")},
+                      for t in TERMS},
             **({"magenta_mean": round(float(np.mean([scores["magenta"][k]["total"] for k in model_scores
                                                         if k in scores["magenta"]])), 4)}
                if "magenta" in scores else {}),
         },
-        "licences": recipe["licences"],
-        "source_weights_sha256": sha256(weights),
-    }
+        licences=recipe["licences"],
+        source_weights_sha256=sha256(weights),
+    )
     (OUT / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     print(table)
     return card

@@ -1,7 +1,7 @@
 """Does the bf16 nearest-neighbour search change where the optimizer ends? The same pair optimized with
 several seeds in each loss precision, each result scored with the same objective (issue #2).
 
-    python benchmarks/precision_seeds.py [--size 128] [--seeds 3] [--loss-precisions bf16 fp32]
+    python benchmarks/studies/precision_seeds.py [--size 128] [--seeds 3] [--loss-precisions bf16 fp32]
 
 Prints one row per run (seconds, loss at the last scale, objective of the result) and each loss precision's
 mean and standard deviation. Seeds pair the runs: same sampling sequence, so compare row by row.
