@@ -167,13 +167,13 @@ def test_optimize_writes_no_result_that_is_not_finite(tmp_path, capsys, monkeypa
     """Whatever makes the objective nan (a diverging step, a broken extractor), the run stops and writes nothing."""
     from strotss.teacher import optimizer
 
-    loss = optimizer._ScaleObjective.loss
+    loss = optimizer._LevelObjective.loss
 
     def diverging(self, x, alpha):
         total, logs = loss(self, x, alpha)
         return total * float("nan"), {**logs, "total": float("nan")}
 
-    monkeypatch.setattr(optimizer._ScaleObjective, "loss", diverging)
+    monkeypatch.setattr(optimizer._LevelObjective, "loss", diverging)
     fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, "--log-json",
                                str(tmp_path / "o.json")], "the objective at scale 1 (64 px), iteration 1 became nan",
                       "there is no image to write", "lower --lr")
