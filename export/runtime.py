@@ -20,6 +20,13 @@ PROVIDER_ALIASES = {"tensorrt": "TensorrtExecutionProvider", "trt": "TensorrtExe
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 BYTES_PER_PIXEL = 600  # peak host memory per input pixel of the default networks on the CPU provider (measured)
+# The graph contract of each kind: input names with their ranks, and the rank of the first output.
+CONTRACT = {metadata.KIND_PER_STYLE: ({metadata.INPUT_IMAGE: 4}, 4),
+            metadata.KIND_STYLIZER: ({metadata.INPUT_IMAGE: 4, metadata.INPUT_CODE: 2}, 4),
+            metadata.KIND_STYLE_ENCODER: ({metadata.INPUT_STYLE: 4}, 2)}
+IMAGE_TENSORS = (metadata.INPUT_IMAGE, metadata.INPUT_STYLE)
+# Metadata numbers and their allowed range: anything else is not from `strotss export` (the networks' stride is 4).
+NUMBERS = {"stride": (1, 64), "style_size": (16, 4096), "code_dim": (1, 65536)}
 
 
 def available_providers() -> list[str]:
@@ -60,7 +67,44 @@ def open_session(path: str | os.PathLike, provider: str | None = None,
             if k.startswith(metadata.PREFIX)}
     if meta.get("kind") not in metadata.KINDS:
         raise UserError(f"{p}: ONNX model without strotss metadata; pass a file made by `strotss export`")
+    problem = _graph_problem(session, meta["kind"]) or _metadata_problem(meta)
+    if problem:
+        raise UserError(f"{p}: carries strotss metadata but {problem}; pass a file made by `strotss export`")
     return session, meta
+
+
+def _graph_problem(session: ort.InferenceSession, kind: str) -> str | None:
+    """What breaks the contract of a graph of this kind (input names, ranks and types, output rank, RGB), or None."""
+    ranks, output_rank = CONTRACT[kind]
+    inputs = {i.name: i for i in session.get_inputs()}
+    if set(inputs) != set(ranks):
+        return f"its inputs are {sorted(inputs)}, where a {kind} graph takes {sorted(ranks)}"
+    for name, rank in ranks.items():
+        shape, kind_of = inputs[name].shape, inputs[name].type
+        if kind_of not in ORT_DTYPES or len(shape) != rank:
+            return f"input {name!r} is a rank-{len(shape)} {kind_of}, not a rank-{rank} float tensor"
+        channels = shape[1] if name in IMAGE_TENSORS else 3
+        if isinstance(channels, int) and channels != 3:
+            return f"input {name!r} has {channels} channel(s), not 3 (RGB)"
+    shape = session.get_outputs()[0].shape
+    if len(shape) != output_rank:
+        return f"its output is rank-{len(shape)}, not a rank-{output_rank} tensor"
+    channels = shape[1]
+    if output_rank == 4 and isinstance(channels, int) and channels != 3:
+        return f"its output has {channels} channel(s), not 3 (RGB)"
+    return None
+
+
+def _metadata_problem(meta: dict[str, str]) -> str | None:
+    """What is wrong with the metadata's numbers and companion file name, or None (empty values mean defaults)."""
+    for key, (low, high) in NUMBERS.items():
+        value = meta.get(key) or ""
+        if value and not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+            return f"its {metadata.PREFIX}{key} is {value[:40]!r}, not a whole number from {low} to {high}"
+    companion = meta.get("style_graph") or ""
+    if companion and (Path(companion).name != companion or companion in (".", "..") or "\\" in companion):
+        return (f"its {metadata.PREFIX}style_graph is {companion[:80]!r}, not a plain file name beside the model")
+    return None
 
 
 def mix_codes(codes: np.ndarray, weights: Sequence[float]) -> np.ndarray:
@@ -158,7 +202,11 @@ class StyleModel:
             if not style_path.is_file():
                 raise UserError(f"{style_path}: style-encoder graph missing; keep it beside {self.graph.path.name} "
                                 "(strotss export writes both)")
-            self._style = _Graph(style_path, self.provider, self.threads)
+            style = _Graph(style_path, self.provider, self.threads)
+            if style.meta["kind"] != metadata.KIND_STYLE_ENCODER:
+                raise UserError(f"{style_path}: not a style-encoder graph (kind {style.meta['kind']}); keep the "
+                                f"encoder that `strotss export` wrote beside {self.graph.path.name}")
+            self._style = style
         side = long_side or int(self.meta.get("style_size") or metadata.STYLE_LONG_SIDE)
         if max(style_rgb.shape[:2]) > side:
             style_rgb = resize_long_side(style_rgb, side)

@@ -1,0 +1,138 @@
+"""Issue 20, hostile and careless inputs, round two: each case ends in one line and exit code 2 (or is handled),
+before the long work, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pathlib
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from strotss import cli
+from strotss.imageio import write_image
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A random H×W×3 uint8 image."""
+    return (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.uint8)
+
+
+def fails_in_one_line(capsys, argv: list[str], *needles: str) -> str:
+    """Run the CLI in-process; assert exit code 2 and one error line, the last on stderr, holding every needle."""
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert "Traceback" not in err and lines[-1].startswith(f"strotss {argv[0]}: error: "), err
+    assert not any(line.startswith("strotss ") for line in lines[:-1]), err
+    for needle in needles:
+        assert needle in lines[-1], err
+    return lines[-1]
+
+
+def tree(folder: pathlib.Path) -> list[str]:
+    """Every path under folder, relative and sorted, hidden files included."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture()
+def photo(tmp_path) -> pathlib.Path:
+    """A small RGB photo."""
+    return write_image(tmp_path / "p.png", rgb(20, 30))
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> pathlib.Path:
+    """A tiny per-style network exported to ONNX."""
+    from strotss.models import create_model, save_model
+
+    kwargs = {"channels": (8, 16, 24), "num_blocks": 1}
+    folder = tmp_path_factory.mktemp("model")
+    ckpt = save_model(folder / "tiny.pt", create_model("per_style", **kwargs), {"model_kwargs": kwargs})
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["export", str(ckpt), "-o", str(folder / "tiny.onnx")]) == 0
+    return folder / "tiny.onnx"
+
+
+# 7. ONNX files with our metadata but not our contract are refused on load.
+
+def onnx_file(path: pathlib.Path, kind: str = "per_style", input_name: str = "image", rank: int = 4,
+              out_channels: int = 3, **meta: str) -> pathlib.Path:
+    """A small ONNX graph (identity, or a channel mean for a 1-channel output) carrying strotss metadata."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    dims = ["N", 3, "H", "W"][:rank]
+    inputs = [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, dims)]
+    if kind == "arbitrary_stylizer":
+        inputs.append(helper.make_tensor_value_info("code", TensorProto.FLOAT, ["N", 8]))
+    node = (helper.make_node("ReduceMean", [input_name], ["stylized"], keepdims=1, axes=[1]) if out_channels == 1
+            else helper.make_node("Identity", [input_name], ["stylized"]))
+    output = helper.make_tensor_value_info("stylized", TensorProto.FLOAT, ["N", out_channels, "H", "W"][:rank])
+    graph = onnx.helper.make_model(helper.make_graph([node], "g", inputs, [output]),
+                                   opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    for key, value in {"kind": kind, "stride": "4", **meta}.items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = f"strotss.{key}", value
+    onnx.checker.check_model(graph)
+    onnx.save(graph, path)
+    return path
+
+
+BROKEN_CONTRACTS = [
+    ({"input_name": "x"}, "its inputs are ['x'], where a per_style graph takes ['image']"),
+    ({"rank": 2}, "input 'image' is a rank-2 tensor(float), not a rank-4 float tensor"),
+    ({"out_channels": 1}, "its output has 1 channel(s), not 3 (RGB)"),
+    ({"stride": "abc"}, "strotss.stride is 'abc', not a whole number from 1 to 64"),
+    ({"stride": "0"}, "strotss.stride is '0'"),
+    ({"stride": "100000"}, "strotss.stride is '100000'"),
+    ({"kind": "arbitrary_stylizer", "style_graph": "../../etc/passwd"},
+     "strotss.style_graph is '../../etc/passwd', not a plain file name beside the model"),
+    ({"kind": "arbitrary_stylizer", "style_graph": "/etc/passwd"}, "strotss.style_graph is '/etc/passwd'"),
+    ({"kind": "arbitrary_stylizer", "style_size": "abc"}, "strotss.style_size is 'abc'"),
+]
+
+
+@pytest.mark.parametrize("spec, needle", BROKEN_CONTRACTS, ids=[n.split(" is ")[0] for _, n in BROKEN_CONTRACTS])
+def test_stylize_refuses_onnx_files_that_break_the_contract(tmp_path, capsys, photo, spec, needle):
+    bad = onnx_file(tmp_path / "bad.onnx", **spec)
+    fails_in_one_line(capsys, ["stylize", str(bad), str(photo), "-o", str(tmp_path / "o.png"), "--style", str(photo)],
+                      "bad.onnx: carries strotss metadata but", needle, "pass a file made by `strotss export`")
+    assert not (tmp_path / "o.png").exists()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gui_refuses_an_onnx_file_that_breaks_the_contract(tmp_path):
+    """The page is never served: the student is checked when it loads (a subprocess, so a served page times out)."""
+    bad = onnx_file(tmp_path / "bad.onnx", kind="arbitrary_stylizer", style_graph="../../etc/passwd")
+    proc = subprocess.run([sys.executable, "-m", "strotss.cli", "gui", "--model", str(bad), "--port", str(free_port()),
+                           "--workdir", str(tmp_path / "edits")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("strotss gui: error: "), proc.stderr
+    assert "bad.onnx: carries strotss metadata but its strotss.style_graph is '../../etc/passwd'" in proc.stderr
+
+
+def test_companion_must_be_a_style_encoder(tmp_path, capsys, photo):
+    """A style_graph naming a plain file beside the model that is not a style encoder is refused when it loads."""
+    onnx_file(tmp_path / "other.onnx")
+    bad = onnx_file(tmp_path / "bad.onnx", kind="arbitrary_stylizer", style_graph="other.onnx")
+    fails_in_one_line(capsys, ["stylize", str(bad), str(photo), "-o", str(tmp_path / "o.png"), "--style", str(photo)],
+                      "other.onnx: not a style-encoder graph (kind per_style)")
+
+
+def test_exported_and_bundled_models_keep_working(tmp_path, photo, model):
+    for spec, extra in ((str(model), []), ("arbitrary", ["--style", str(photo)])):
+        assert cli.main(["stylize", spec, str(photo), "-o", str(tmp_path / "o.png"), *extra]) == 0
