@@ -65,6 +65,8 @@ def save_model(path: str | os.PathLike, model: nn.Module, meta: dict[str, Any]) 
 def load_weights_only(path: str | os.PathLike) -> Any:
     """torch.load a file on CPU as weights only (tensors and plain data: no code runs); UserError for anything else."""
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p}: is a folder, not a checkpoint; give the checkpoint file in it (a .ckpt or .pt file)")
     if not p.is_file():
         raise UserError(f"{p}: checkpoint not found; check the path")
     try:
@@ -77,8 +79,8 @@ def load_weights_only(path: str | os.PathLike) -> Any:
                         "them could run code), and strotss loads weights only; pass a file written by "
                         "`strotss train`") from None
     except Exception as exc:  # torch.load raises many types for a file that is not a checkpoint
-        raise UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
-                        "pass a file written by `strotss train`") from None
+        raise UserError(f"{p}: not a PyTorch checkpoint, or a truncated or corrupt one ({exc.__class__.__name__}); "
+                        "pass a complete file written by `strotss train`") from None
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pathlib
 import socket
 import subprocess
@@ -136,3 +137,77 @@ def test_companion_must_be_a_style_encoder(tmp_path, capsys, photo):
 def test_exported_and_bundled_models_keep_working(tmp_path, photo, model):
     for spec, extra in ((str(model), []), ("arbitrary", ["--style", str(photo)])):
         assert cli.main(["stylize", spec, str(photo), "-o", str(tmp_path / "o.png"), *extra]) == 0
+
+
+# 6. and 16. Training settings and checkpoints that cannot work: one line before Lightning starts, nothing written.
+
+SMOKE = str(REPO / "configs" / "cpu_smoke.yaml")
+
+
+@pytest.fixture()
+def cwd(tmp_path) -> pathlib.Path:
+    """An empty current folder, to show that a refused run writes nothing there (no lightning_logs/)."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    return folder
+
+
+def refused_in_one_line(cwd: pathlib.Path, argv: list[str], timeout: float = 300) -> str:
+    """Run `strotss ARGV` in a fresh process in cwd; assert exit code 2 and one error line, the last on stderr.
+
+    Training runs in its own process: Lightning's loggers keep the stderr of the first in-process run.
+    """
+    proc = subprocess.run([sys.executable, "-m", "strotss.cli", *argv], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)})
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert lines[-1].startswith(f"strotss {argv[0]}: error: "), proc.stderr[-3000:]
+    return lines[-1]
+
+
+def refused_training(cwd: pathlib.Path, root: pathlib.Path, *args: str) -> str:
+    """`strotss train fit --config cpu_smoke.yaml --trainer.default_root_dir ROOT ARGS` fails in one line."""
+    return refused_in_one_line(cwd, ["train", "fit", "--config", SMOKE, "--trainer.default_root_dir", str(root),
+                                     "--model.extractor_weights", "random", *args])
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--trainer.max_steps", "-5"], ["trainer: `max_steps` must be a non-negative integer or -1", "You passed in -5"]),
+    (["--data.batch_size", "0"], ["data.batch_size 0: must be ≥ 1"]),
+    (["--data.num_workers", "-1"], ["data.num_workers -1: must be ≥ 0"]),
+    (["--data.crop", "4"], ["data.crop 4: images of 4 px are smaller than the 16 px", "use data.crop 16 or more"]),
+    (["--ckpt_path", "/nope.ckpt"], ["/nope.ckpt: checkpoint not found"]),
+], ids=["max_steps", "batch_size", "num_workers", "crop", "missing_ckpt"])
+def test_train_refuses_bad_settings_before_lightning_starts(tmp_path, cwd, args, needles):
+    line = refused_training(cwd, tmp_path / "root", *args)
+    assert all(n in line for n in needles), line
+    assert not (tmp_path / "root").exists() and tree(cwd) == []
+
+
+def test_train_refuses_a_folder_as_checkpoint(tmp_path, cwd):
+    folder = tmp_path / "ckpts"
+    folder.mkdir()
+    line = refused_training(cwd, tmp_path / "root", "--ckpt_path", str(folder))
+    assert f"{folder}: is a folder, not a checkpoint" in line
+    assert not (tmp_path / "root").exists() and tree(cwd) == []
+
+
+def test_train_resume_from_a_truncated_last_checkpoint(tmp_path, cwd):
+    import torch
+
+    root = tmp_path / "root"
+    (root / "checkpoints").mkdir(parents=True)
+    whole = io.BytesIO()
+    torch.save({"state_dict": {"w": torch.zeros(1000)}}, whole)
+    (root / "checkpoints" / "last.ckpt").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    line = refused_training(cwd, root, "--ckpt_path", "last")
+    assert "checkpoints/last.ckpt: not a PyTorch checkpoint, or a truncated or corrupt one" in line
+    assert tree(root) == ["checkpoints", "checkpoints/last.ckpt"] and tree(cwd) == []
+
+
+def test_train_resume_with_nothing_to_resume(tmp_path, cwd):
+    """`--ckpt_path last` under a mistyped (empty) root is refused instead of training from scratch."""
+    root = tmp_path / "mistyped"
+    line = refused_training(cwd, root, "--ckpt_path", "last")
+    assert f"--ckpt_path last: no last checkpoint in {root}/checkpoints; nothing to resume" in line
+    assert not root.exists() and tree(cwd) == []
