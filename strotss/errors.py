@@ -15,6 +15,8 @@ The rule, for every layer:
    `UserError` where they are caught, in the layer that calls the library.
 """
 
+import sys
+
 
 class UserError(Exception):
     """A problem with the user's input or environment, phrased as: what is wrong, where, what to do."""
@@ -23,3 +25,8 @@ class UserError(Exception):
 class InputError(UserError, ValueError):
     """One input file that cannot be used (unreadable, corrupt, too large); verbs and data sets over many inputs
     skip it (a ValueError too, which the training data sets catch to skip and count an image)."""
+
+
+def warn(message: str) -> None:
+    """Tell the user in one line on stderr about a choice made for them; the run goes on."""
+    print(f"strotss: warning: {message}", file=sys.stderr)

@@ -211,3 +211,37 @@ def test_train_resume_with_nothing_to_resume(tmp_path, cwd):
     line = refused_training(cwd, root, "--ckpt_path", "last")
     assert f"--ckpt_path last: no last checkpoint in {root}/checkpoints; nothing to resume" in line
     assert not root.exists() and tree(cwd) == []
+
+
+# 12. A folder or a non-model file named like a bundled model does not hide it; a real model file of that name wins.
+
+def test_bundled_name_is_not_hidden_by_an_output_folder(tmp_path, capsys, monkeypatch, model):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    write_image(tmp_path / "photos" / "a.png", rgb(20, 30))
+    argv = ["stylize", "wheat_field", "photos", "-o", "wheat_field"]
+    assert cli.main(argv) == 0
+    first = (tmp_path / "wheat_field" / "a.png").read_bytes()
+    capsys.readouterr()
+    assert cli.main(argv) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    bundled = REPO / "strotss" / "pretrained" / "wheat_field.onnx"
+    assert warning == [f"strotss: warning: {tmp_path / 'wheat_field'} is a folder; using the bundled model "
+                       f"wheat_field ({bundled})"]
+    assert (tmp_path / "wheat_field" / "a.png").read_bytes() == first
+    (tmp_path / "starry_night").write_text("notes about the painting\n")
+    assert cli.main(["stylize", "starry_night", "photos/a.png", "-o", "s.png"]) == 0
+    assert "starry_night is a file but not a model; using the bundled model starry_night" in capsys.readouterr().err
+
+
+def test_a_model_file_named_like_a_bundled_model_wins(tmp_path, capsys, monkeypatch, model):
+    monkeypatch.chdir(tmp_path)
+    write_image(tmp_path / "a.png", rgb(20, 30))
+    (tmp_path / "wheat_field").write_bytes(model.read_bytes())
+    assert cli.main(["stylize", "wheat_field", "a.png", "-o", "local.png"]) == 0
+    assert cli.main(["stylize", str(model), "a.png", "-o", "tiny.png"]) == 0
+    assert cli.main(["stylize", str(REPO / "strotss" / "pretrained" / "wheat_field.onnx"), "a.png", "-o",
+                     "bundled.png"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert (tmp_path / "local.png").read_bytes() == (tmp_path / "tiny.png").read_bytes()
+    assert (tmp_path / "local.png").read_bytes() != (tmp_path / "bundled.png").read_bytes()
