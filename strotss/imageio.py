@@ -18,6 +18,7 @@ from strotss.errors import InputError, UserError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
+ASPECT_TOLERANCE = 0.02  # width/height ratios this close (relative) are one shape at another scale (rounding)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -87,6 +88,27 @@ def resize_nearest(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     if img.shape[:2] == tuple(hw):
         return img
     return np.array(Image.fromarray(img).resize((hw[1], hw[0]), Image.Resampling.NEAREST))
+
+
+def same_aspect(hw: tuple[int, int], reference_hw: tuple[int, int]) -> bool:
+    """Whether an image of size hw (height, width) is reference_hw at any scale (width/height within tolerance)."""
+    ratio = reference_hw[1] / reference_hw[0]
+    return abs(hw[1] / hw[0] - ratio) <= ASPECT_TOLERANCE * ratio
+
+
+def check_same_aspect(hw: tuple[int, int], reference_hw: tuple[int, int], name: str, reference: str,
+                      advice: str) -> None:
+    """UserError when the image `name` (size hw) is not `reference` (size reference_hw) at some scale."""
+    if not same_aspect(hw, reference_hw):
+        raise UserError(f"{name}: {hw[1]}×{hw[0]} px, but {reference} is {reference_hw[1]}×{reference_hw[0]} px; "
+                        f"{advice}")
+
+
+def check_mask_fits(mask_hw: tuple[int, int], image_hw: tuple[int, int], name: str,
+                    image_name: str = "the image") -> None:
+    """Reject a mask whose aspect ratio differs from its image's (a mask for another picture), in the GUI and CLI."""
+    check_same_aspect(mask_hw, image_hw, name, image_name, "a mask must have its image's shape (any scale) — was it "
+                      "drawn for another picture?")
 
 
 def _missing_folders(p: Path) -> list[Path]:

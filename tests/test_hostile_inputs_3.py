@@ -120,7 +120,7 @@ def test_gui_refuses_an_onnx_file_that_breaks_the_contract(tmp_path):
     """The page is never served: the student is checked when it loads (a subprocess, so a served page times out)."""
     bad = onnx_file(tmp_path / "bad.onnx", kind="arbitrary_stylizer", style_graph="../../etc/passwd")
     proc = subprocess.run([sys.executable, "-m", "strotss.cli", "gui", "--model", str(bad), "--port", str(free_port()),
-                           "--workdir", str(tmp_path / "edits")], capture_output=True, text=True, timeout=120)
+                           "--workdir", str(tmp_path / "edits")], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("strotss gui: error: "), proc.stderr
     assert "bad.onnx: carries strotss metadata but its strotss.style_graph is '../../etc/passwd'" in proc.stderr
@@ -245,3 +245,43 @@ def test_a_model_file_named_like_a_bundled_model_wins(tmp_path, capsys, monkeypa
     assert "warning" not in capsys.readouterr().err
     assert (tmp_path / "local.png").read_bytes() == (tmp_path / "tiny.png").read_bytes()
     assert (tmp_path / "local.png").read_bytes() != (tmp_path / "bundled.png").read_bytes()
+
+
+# 16. Warm starts and masks of another shape are refused by one rule shared with the page; point files are named.
+
+CONTENT = str(REPO / "strotss" / "assets" / "content" / "kodak_kodim16.jpg")  # 512×341
+STYLE = str(REPO / "strotss" / "assets" / "style" / "pnst_vg_wheat_field.jpg")  # 512×405
+FAST = ["--size", "64", "--iters", "1", "--weights", "random", "-q", "--positions", "64", "--style-samples", "64"]
+
+
+def test_optimize_refuses_a_warm_start_of_another_shape(tmp_path, capsys):
+    write_image(tmp_path / "square.png", rgb(100, 100))
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, "--init",
+                               str(tmp_path / "square.png")],
+                      "square.png: 100×100 px, but the content image", "kodim16.jpg is 512×341 px",
+                      "a warm start must be the content at any scale")
+    write_image(tmp_path / "half.png", rgb(171, 256))
+    assert cli.main(["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, "--init",
+                     str(tmp_path / "half.png")]) == 0
+
+
+def test_optimize_refuses_masks_of_another_shape_like_the_page(tmp_path, capsys):
+    from strotss.errors import UserError
+    from strotss.imageio import check_mask_fits
+
+    write_image(tmp_path / "square.png", np.zeros((100, 100, 3), np.uint8))
+    write_image(tmp_path / "style_mask.png", np.zeros((81, 102, 3), np.uint8))
+    message = fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST,
+                                         "--regions", str(tmp_path / "square.png"), str(tmp_path / "style_mask.png")],
+                                "square.png: 100×100 px, but the content image is 512×341 px")
+    with pytest.raises(UserError) as page:
+        check_mask_fits((100, 100), (341, 512), "content mask")
+    assert message.split("; ", 1)[1] == str(page.value).split("; ", 1)[1]
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_points_outside_the_images_name_the_file(tmp_path, capsys):
+    points = tmp_path / "pairs.txt"
+    points.write_text("10 10 10 10\n600 10 5 5\n")
+    fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, "--points",
+                               str(points)], "pairs.txt: pair 2 (600, 10) → (5, 5) lies outside the images")
