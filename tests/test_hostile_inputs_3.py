@@ -285,3 +285,60 @@ def test_points_outside_the_images_name_the_file(tmp_path, capsys):
     points.write_text("10 10 10 10\n600 10 5 5\n")
     fails_in_one_line(capsys, ["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST, "--points",
                                str(points)], "pairs.txt: pair 2 (600, 10) → (5, 5) lies outside the images")
+
+
+# 9. Frames too small to encode, bench quality's device and size, seeds beyond 64 bits.
+
+def video(path: pathlib.Path, frames: int, width: int, height: int, codec: str = "mpeg4",
+          pix_fmt: str = "yuv420p") -> pathlib.Path:
+    """A small video of random frames."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        for i in range(frames):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb(height, width, i % 7), format="rgb24")))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_stylize_video_too_small_to_encode(tmp_path, capsys, model):
+    thin = video(tmp_path / "thin.mkv", 3, 40, 1, codec="ffv1", pix_fmt="bgr0")
+    fails_in_one_line(capsys, ["stylize", str(model), str(thin), "-o", str(tmp_path / "o.mkv")],
+                      "thin.mkv: 40×1 px frames are too small for a video encoder (at least 2×2 px); scale them up "
+                      "with --size")
+    photo = write_image(tmp_path / "a.png", rgb(20, 30))
+    assert cli.main(["stylize", str(model), str(thin), str(photo), "-o", str(tmp_path / "out")]) == 0
+    assert f"skipped {thin}: 40×1 px frames are too small" in capsys.readouterr().err
+    assert tree(tmp_path / "out") == ["a.png"]
+    assert cli.main(["stylize", str(model), str(thin), "-o", str(tmp_path / "big.mkv"), "--size", "100"]) == 0
+    assert (tmp_path / "big.mkv").stat().st_size > 0
+
+
+@pytest.mark.parametrize("device, needle", [("bogus", "--device bogus: unknown device; use cpu, cuda or cuda:N"),
+                                            ("cuda", "--device cuda: no CUDA GPU is visible; use --device cpu")])
+def test_bench_quality_device(tmp_path, capsys, device, needle):
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    fails_in_one_line(capsys, ["bench", "quality", "--device", device, "--sheet", str(tmp_path / "q.png")], needle)
+    assert tree(tmp_path) == []
+
+
+def test_bench_quality_size_beyond_memory(tmp_path, capsys):
+    fails_in_one_line(capsys, ["bench", "quality", "--size", "100000", "--device", "cpu", "--sheet",
+                               str(tmp_path / "q.png")],
+                      "--size 100000 (photos and paintings up to 100000×100000 px) needs about", "TiB of memory",
+                      "use --size")
+    assert tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("verb", ["optimize", "teach"])
+def test_seed_beyond_64_bits(tmp_path, capsys, verb):
+    seed = str(2**64)
+    argv = (["optimize", CONTENT, STYLE, "-o", str(tmp_path / "o.png"), *FAST] if verb == "optimize" else
+            ["teach", "--content", CONTENT, "--style", STYLE, "--out", str(tmp_path / "t")])
+    fails_in_one_line(capsys, [*argv, "--seed", seed], f"--seed {seed}: must be from -2**63 to 2**64 - 1")
+    assert tree(tmp_path) == []
