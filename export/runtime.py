@@ -223,15 +223,19 @@ class StyleModel:
 
     def check_fits(self, height: int, width: int, batch: int = 1, what: str | None = None,
                    error: type[UserError] = UserError) -> None:
-        """Raise `error` when stylizing `batch` images of height×width would need more host memory than is free."""
+        """Raise `error` when stylizing `batch` images of height×width would need more host memory than is free;
+        it advises a smaller --batch when one image would fit, else a smaller --size."""
         if not self.graph.on_gpu:
-            check_fits(BYTES_PER_PIXEL * height * width * batch, available_bytes(),
-                       what or f"stylizing {batch}×{width}×{height} px", "use a smaller --size", error)
+            free = available_bytes()
+            one = BYTES_PER_PIXEL * height * width
+            advice = "use a smaller --batch" if free is not None and one <= free else "use a smaller --size"
+            check_fits(one * batch, free, what or f"stylizing {batch}×{width}×{height} px", advice, error)
 
     def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None) -> np.ndarray:
         """Stylize B×3×H×W float32 in [0, 1]; pads to the stride, crops back, blends with `strength` in pixel space."""
         h, w = batch.shape[-2:]
-        self.check_fits(h, w, batch.shape[0], f"a {w}×{h} px image", InputError)
+        frames = f"{batch.shape[0]} frames of {w}×{h} px at once" if batch.shape[0] > 1 else f"a {w}×{h} px image"
+        self.check_fits(h, w, batch.shape[0], frames, InputError)
         feeds = {metadata.INPUT_IMAGE: pad_to_multiple(batch, self.stride)}
         if self.needs_style:
             code = self.code if code is None else code

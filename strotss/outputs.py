@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -56,3 +57,20 @@ def folders_removed_on_failure(root: str | os.PathLike) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
+    """UserError before any work when `flag path` cannot be a folder to write in: it, or a path above it, is a file,
+    or it cannot be written; creates nothing."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UserError(f"{flag} {p}: is a file, not a folder; give a folder (it is created if missing)")
+    base = next(q for q in (p, *p.parents) if q.exists())
+    if not base.is_dir():
+        raise UserError(f"{flag} {p}: cannot be a folder: {base} is a file; choose another path")
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise UserError(f"{flag} {p}: cannot write there ({exc.strerror} in {base}); choose another folder") from None
+    return p

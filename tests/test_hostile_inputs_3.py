@@ -342,3 +342,78 @@ def test_seed_beyond_64_bits(tmp_path, capsys, verb):
             ["teach", "--content", CONTENT, "--style", STYLE, "--out", str(tmp_path / "t")])
     fails_in_one_line(capsys, [*argv, "--seed", seed], f"--seed {seed}: must be from -2**63 to 2**64 - 1")
     assert tree(tmp_path) == []
+
+
+# 14. Outputs checked up front, folders that match nothing, videos in folders, messages that say what is wrong.
+
+def test_gui_workdir_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("x")
+    fails_in_one_line(capsys, ["gui", "--workdir", str(tmp_path / "notes.txt"), "--port", str(free_port())],
+                      f"--workdir {tmp_path / 'notes.txt'}: is a file, not a folder; give a folder")
+
+
+def test_teach_out_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "t").write_text("x")
+    fails_in_one_line(capsys, ["teach", "--content", CONTENT, "--style", STYLE, "--out", str(tmp_path / "t")],
+                      f"--out {tmp_path / 't'}: is a file, not a folder")
+    assert tree(tmp_path) == ["t"]
+
+
+def test_bench_quality_sheet_format_checked_first(tmp_path, capsys):
+    fails_in_one_line(capsys, ["bench", "quality", "--sheet", str(tmp_path / "o.txt"), "--teacher"],
+                      "o.txt: unknown image suffix '.txt'; use .png or .jpg")
+    assert tree(tmp_path) == []
+
+
+def test_bench_quality_images_folder_matching_no_photo(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_image(photos / "beach.png", rgb(48, 64))
+    others = tmp_path / "magenta"
+    others.mkdir()
+    write_image(others / "stylized_0001.png", rgb(48, 64))
+    argv = ["bench", "quality", "--photos", str(photos), "--images", str(others), "--size", "64", "--repeats", "1",
+            "--device", "cpu", "--sheet", str(tmp_path / "q.png")]
+    fails_in_one_line(capsys, argv, f"--images {others}: no image named like one of the 1 photos (beach); name each "
+                                    "output <photo stem>.png")
+    assert not (tmp_path / "q.png").exists()
+    write_image(others / "beach.png", rgb(48, 64))
+    with contextlib.redirect_stdout(io.StringIO()) as table:
+        assert cli.main([*argv, "--teacher", "--teacher-iters", "1", "--cache", str(tmp_path / "cache")]) == 0
+    assert "magenta" in table.getvalue() and "teacher" in table.getvalue() and (tmp_path / "q.png").is_file()
+
+
+def test_stylize_processes_videos_inside_folders(tmp_path, capsys, model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_image(folder / "a.png", rgb(20, 30))
+    video(folder / "clip.mp4", 5, 64, 48)
+    assert cli.main(["stylize", str(model), str(folder), "-o", str(tmp_path / "out")]) == 0
+    assert tree(tmp_path / "out") == ["a.png", "clip.mp4"] and "skipped" not in capsys.readouterr().err
+
+
+def test_stylize_refuses_an_image_name_for_a_video(tmp_path, capsys, model):
+    clip = video(tmp_path / "clip.mp4", 3, 64, 48)
+    fails_in_one_line(capsys, ["stylize", str(model), str(clip), "-o", str(tmp_path / "o.png")],
+                      "o.png: clip.mp4 is a video, so its output must be a video file too; use -o",
+                      str(tmp_path / "o.mp4"))
+    assert tree(tmp_path) == ["clip.mp4"]
+
+
+def test_stylize_batch_beyond_memory_names_the_batch(tmp_path, capsys, model, monkeypatch, photo):
+    from strotss.export import runtime
+
+    fails_in_one_line(capsys, ["stylize", str(model), str(photo), "-o", str(tmp_path / "o.png"), "--size", "64",
+                               "--batch", "100000000"],
+                      "--size 64 (64×64 px at most, --batch 100000000) needs about", "use a smaller --batch")
+    clip = video(tmp_path / "clip.mp4", 8, 64, 48)
+    monkeypatch.setattr(runtime, "available_bytes", lambda: runtime.BYTES_PER_PIXEL * 64 * 48 * 2)
+    fails_in_one_line(capsys, ["stylize", str(model), str(clip), "-o", str(tmp_path / "v.mp4"), "--batch", "8"],
+                      "clip.mp4: 8 frames of 64×48 px at once needs about", "use a smaller --batch")
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "v.mp4").exists()
+
+
+def test_stylize_output_that_is_no_folder_and_has_no_suffix(tmp_path, capsys, model, photo):
+    fails_in_one_line(capsys, ["stylize", str(model), str(photo), "-o", "/dev/null"],
+                      "/dev/null: has no file suffix, so it would be the output folder, but it exists and is not a "
+                      "folder; give an output file such as out.png, or a folder")

@@ -122,29 +122,42 @@ def _model_method(spec: str, size: int) -> Method:
     return Method(label, make)
 
 
-def _images_method(spec: str, several_styles: bool) -> Method:
-    """Another tool's outputs ([LABEL=]DIR), found by photo stem (in a per-painting subfolder when there are several)."""
+def _images_method(spec: str, photos: list[Path], paintings: list[str]) -> Method:
+    """Another tool's outputs ([LABEL=]DIR), found by photo stem (in a per-painting subfolder when there are several);
+    UserError now when the folder holds an output for none of the pairs."""
     from strotss.errors import UserError
-    from strotss.imageio import IMAGE_SUFFIXES, read_rgb, resize_to
+    from strotss.imageio import read_rgb, resize_to, same_aspect
 
     label, where = split_label(spec)
     folder = Path(where)
     if not folder.is_dir():
         raise UserError(f"--images {folder}: not a folder")
+    several = len(paintings) > 1
+    if not any(_output_of(folder, photo.stem, painting, several) for painting in paintings for photo in photos):
+        layout = "<painting stem>/<photo stem>.png" if several else "<photo stem>.png"
+        examples = ", ".join(p.stem for p in photos[:3]) + (", …" if len(photos) > 3 else "")
+        raise UserError(f"--images {folder}: no image named like one of the {len(photos)} photos ({examples}); "
+                        f"name each output {layout}")
 
     def make(content: np.ndarray, style: np.ndarray, photo: str, painting: str) -> np.ndarray | None:
-        where = folder / painting if several_styles else folder
-        hits = [p for p in where.glob(f"{photo}.*") if p.suffix.lower() in IMAGE_SUFFIXES]
-        if not hits:
+        hit = _output_of(folder, photo, painting, several)
+        if hit is None:
             return None
-        img = read_rgb(hits[0])
-        if img.shape[:2] != content.shape[:2]:
-            if abs(img.shape[0] / img.shape[1] - content.shape[0] / content.shape[1]) > 0.02:
-                raise UserError(f"{hits[0]}: {img.shape[1]}×{img.shape[0]} has another aspect ratio than the "
-                                f"photo's {content.shape[1]}×{content.shape[0]}; give outputs of the whole photo")
+        img = read_rgb(hit)
+        if not same_aspect(img.shape[:2], content.shape[:2]):
+            raise UserError(f"{hit}: {img.shape[1]}×{img.shape[0]} has another aspect ratio than the "
+                            f"photo's {content.shape[1]}×{content.shape[0]}; give outputs of the whole photo")
         return resize_to(img, content.shape[:2])
 
     return Method(label or folder.name or str(folder), make)
+
+
+def _output_of(folder: Path, photo: str, painting: str, several: bool) -> Path | None:
+    """Another tool's image for (photo, painting): <folder>/[<painting>/]<photo>.<image suffix>, or None."""
+    from strotss.imageio import IMAGE_SUFFIXES
+
+    where = folder / painting if several else folder
+    return next((p for p in sorted(where.glob(f"{photo}.*")) if p.suffix.lower() in IMAGE_SUFFIXES), None)
 
 
 def _teacher_method(args: argparse.Namespace, extractor, device: str) -> Method:
@@ -173,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 
     from strotss.assets import asset_path
     from strotss.errors import UserError
-    from strotss.imageio import check_writable, read_rgb, resize_long_side, write_image
+    from strotss.imageio import check_image_output, check_writable, read_rgb, resize_long_side, write_image
     from strotss.losses import PairScorer, build_extractor
     from strotss.teacher.compare import labelled_row, stack_rows
     from strotss.teacher.config import COARSEST
@@ -181,17 +194,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.size < COARSEST or args.repeats < 1 or args.teacher_iters < 1:
         raise UserError(f"--size must be ≥ {COARSEST}, --repeats and --teacher-iters ≥ 1")
-    check_writable(args.sheet)
+    check_image_output(args.sheet)
     if args.json:
         check_writable(args.json)
     device = resolve_device(args.device)
     check_size_fits(args.size, args.teacher, device)
     photos = _photos(args)
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
-    extractor = build_extractor("vgg19").to(device)
     methods = [Method("photo", lambda content, style, photo, painting: content)]
+    methods += [_images_method(spec, photos, [p.stem for p in styles]) for spec in args.images]
     methods += [_model_method(spec, args.size) for spec in args.model]
-    methods += [_images_method(spec, len(styles) > 1) for spec in args.images]
+    extractor = build_extractor("vgg19").to(device)
     if args.teacher:
         methods.append(_teacher_method(args, extractor, str(device)))
     paintings = {p.stem: read_rgb(p) for p in styles}
