@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import signal
 import sys
-from typing import Sequence
+import threading
+from types import FrameType
+from typing import Iterator, Sequence
 
 from strotss import __version__
 from strotss.allocator import keep_freed_memory
-from strotss.errors import UserError
+from strotss.errors import Terminated, UserError
 
 VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "models", "bench", "gui")
 
@@ -36,8 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
             add_help=getattr(module, "ADD_HELP", True),
         )
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _own_sigterm=getattr(module, "OWN_SIGTERM", False))
     return parser
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt(enabled: bool = True) -> Iterator[None]:
+    """While the block runs (in the main thread), SIGTERM raises Terminated, a KeyboardInterrupt, as Ctrl+C would;
+    a second SIGTERM during the clean-up is ignored."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,10 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
     try:
-        return int(args._run(args) or 0)
+        with sigterm_as_interrupt(not args._own_sigterm):
+            return int(args._run(args) or 0)
     except UserError as exc:
         print(f"strotss {args.verb}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"strotss {args.verb}: terminated (SIGTERM); unfinished outputs were removed", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"strotss {args.verb}: interrupted", file=sys.stderr)
         return 130

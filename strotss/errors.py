@@ -27,6 +27,10 @@ class InputError(UserError, ValueError):
     skip it (a ValueError too, which the training data sets catch to skip and count an image)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a scheduler's stop) raised like Ctrl+C, so that unfinished outputs are removed on the way."""
+
+
 def warn(message: str) -> None:
     """Tell the user in one line on stderr about a choice made for them; the run goes on."""
     print(f"strotss: warning: {message}", file=sys.stderr)

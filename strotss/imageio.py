@@ -6,9 +6,10 @@ import contextlib
 import functools
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +19,8 @@ from strotss.errors import InputError, UserError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
+PART_SUFFIX = ".part"  # atomic_output's temporary files: .NAME.XXXXXXXX.part (tempfile's 8 random characters)
+_PART = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}" + re.escape(PART_SUFFIX))
 ASPECT_TOLERANCE = 0.02  # width/height ratios this close (relative) are one shape at another scale (rounding)
 
 
@@ -144,6 +147,26 @@ def check_writable(path: str | os.PathLike) -> Path:
     return p
 
 
+def remove_stale_parts(outputs: Iterable[Path]) -> int:
+    """Remove the temporary files that a killed run's atomic_output left beside these outputs; returns how many.
+
+    Only hidden files of atomic_output's exact naming for one of these outputs (`.NAME.XXXXXXXX.part`) are removed;
+    each folder is listed once.
+    """
+    names_by_folder: dict[Path, set[str]] = {}
+    for out in outputs:
+        names_by_folder.setdefault(out.parent, set()).add(out.name)
+    removed = 0
+    for folder, names in names_by_folder.items():
+        for entry in os.scandir(folder) if folder.is_dir() else ():
+            match = _PART.fullmatch(entry.name)
+            if match and match["name"] in names and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside path and move it over path only when the block succeeds.
@@ -154,7 +177,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     created = _missing_folders(p)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=PART_SUFFIX, dir=p.parent)
     except OSError as exc:
         _remove_empty(created)
         raise UserError(f"{p}: cannot write here ({exc.strerror}); choose another output path") from None

@@ -417,3 +417,39 @@ def test_stylize_output_that_is_no_folder_and_has_no_suffix(tmp_path, capsys, mo
     fails_in_one_line(capsys, ["stylize", str(model), str(photo), "-o", "/dev/null"],
                       "/dev/null: has no file suffix, so it would be the output folder, but it exists and is not a "
                       "folder; give an output file such as out.png, or a folder")
+
+
+# 15. SIGTERM is handled like Ctrl+C; the temporary files of a killed run are removed by the next.
+
+def test_sigterm_removes_unfinished_outputs(tmp_path, model):
+    import signal
+    import time
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_image(folder / "a.png", rgb(20, 30))
+    video(folder / "clip.mp4", 1500, 128, 96)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "strotss.cli", "stylize", str(model), str(folder), "-o", str(out)],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 240
+    while not list(out.glob(".clip.mp4.*.part")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the video was never started"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "strotss stylize: terminated (SIGTERM); unfinished outputs were removed"
+    assert "Traceback" not in err and tree(out) == ["a.png"]
+
+
+def test_stale_part_files_of_our_outputs_are_removed(tmp_path, model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_image(folder / "a.png", rgb(20, 30))
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in (".a.png.k3j_9xq2.part", ".a.png.keep", "x.part", ".b.png.abcd1234.part", ".a.png.short.part"):
+        (out / name).write_bytes(b"")
+    assert cli.main(["stylize", str(model), str(folder), "-o", str(out)]) == 0
+    assert tree(out) == [".a.png.keep", ".a.png.short.part", ".b.png.abcd1234.part", "a.png", "x.part"]

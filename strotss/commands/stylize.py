@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from strotss.errors import InputError, UserError
     from strotss.export.runtime import StyleModel, preserve_color
     from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
-    from strotss.imageio import read_rgb, resize_long_side, write_image
+    from strotss.imageio import read_rgb, remove_stale_parts, resize_long_side, write_image
     from strotss.pretrained import resolve_model
 
     if not args.webcam and not args.inputs:
@@ -142,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     pairs = _plan([Path(p) for p in args.inputs], Path(args.output))
+    remove_stale_parts(dst for _, dst in pairs)
     skipped: list[InputError] = []
     with tqdm(total=len(pairs), unit="file", desc="stylize") as files_bar:
         for src, dst in pairs:
