@@ -6,11 +6,12 @@ import argparse
 import contextlib
 import importlib
 import importlib.util
+import os
 import signal
 import sys
 import threading
 from types import FrameType
-from typing import Iterator, Sequence
+from typing import Any, Iterator, NoReturn, Sequence
 
 from strotss import __version__
 from strotss.allocator import keep_freed_memory
@@ -19,9 +20,27 @@ from strotss.errors import Terminated, UserError
 VERBS = ("demo", "optimize", "teach", "train", "export", "stylize", "models", "bench", "gui")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors say how to pass a file whose name starts with '-' (which it reads as an option)."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        """Remember the arguments, for error()."""
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's error, plus `write ./-name` when an argument taken for an option names an existing file."""
+        dashed = [a for a in getattr(self, "_given", []) if a.startswith("-") and a not in ("-", "--")
+                  and os.path.exists(a)]
+        if dashed:
+            message += (f" ({dashed[0]} is a file here, but a name starting with '-' is read as an option: "
+                        f"write ./{dashed[0]})")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Assemble the top-level parser from the verb modules (each imports heavy libraries lazily)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="strotss",
         description="STROTSS style transfer: per-image optimization, training real-time stylizers, "
         "ONNX export and inference. Run `strotss VERB --help` for each verb.",

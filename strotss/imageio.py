@@ -8,13 +8,15 @@ import io
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from strotss.errors import InputError, UserError
+from strotss.errors import InputError, UserError, warn
+from strotss.memory import format_bytes
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -46,7 +48,11 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def decode_rgb(source: str | os.PathLike | IO[bytes], name: str) -> np.ndarray:
     """Decode an image file or binary stream to H×W×3 uint8 RGB; InputError, naming it `name`, says why it can't."""
     try:
-        with Image.open(source) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # said below, in one line
+            img = Image.open(source)
+        with img:
+            _warn_if_huge(img, name)
             img = ImageOps.exif_transpose(img)
             img.load()
             return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
@@ -59,6 +65,16 @@ def decode_rgb(source: str | os.PathLike | IO[bytes], name: str) -> np.ndarray:
         raise InputError(f"{name}: image is corrupt or truncated ({reason}); re-export or replace it") from None
     except (SyntaxError, ValueError) as exc:
         raise InputError(f"{name}: image is corrupt or truncated ({exc}); re-export or replace it") from None
+
+
+def _warn_if_huge(img: Image.Image, name: str) -> None:
+    """One line when an image is over Pillow's decompression-bomb warning limit (and under its error limit)."""
+    w, h = img.size
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and w * h > limit:
+        warn(f"{name}: {w}×{h} px ({w * h / 1e6:.3g} MP) is over Pillow's decompression-bomb warning limit of "
+             f"{limit / 1e6:.3g} MP; reading it anyway ({format_bytes(3 * w * h)} decoded); downscale it if it should "
+             "not be this large")
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:

@@ -453,3 +453,36 @@ def test_stale_part_files_of_our_outputs_are_removed(tmp_path, model):
         (out / name).write_bytes(b"")
     assert cli.main(["stylize", str(model), str(folder), "-o", str(out)]) == 0
     assert tree(out) == [".a.png.keep", ".a.png.short.part", ".b.png.abcd1234.part", "a.png", "x.part"]
+
+
+# 16. (rest) Huge images, a style that is not an image, a file named like an option.
+
+def test_huge_image_gets_one_clear_warning(tmp_path, capsys, monkeypatch, recwarn, model):
+    """Over Pillow's bomb-warning limit (lowered here; 89 MP by default) and under its error limit: one line."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    write_image(tmp_path / "big.png", rgb(40, 45))
+    assert cli.main(["stylize", str(model), str(tmp_path / "big.png"), "-o", str(tmp_path / "o.png")]) == 0
+    err = capsys.readouterr().err
+    assert f"strotss: warning: {tmp_path / 'big.png'}: 45×40 px (0.0018 MP) is over Pillow's decompression-bomb " \
+           "warning limit of 0.001 MP; reading it anyway" in err, err
+    assert "DecompressionBombWarning" not in err
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+def test_train_style_that_is_not_an_image(tmp_path, cwd):
+    line = refused_training(cwd, tmp_path / "root", "--data.style", "/etc/passwd")
+    assert "/etc/passwd: not an image Pillow can read" in line, line
+    assert not (tmp_path / "root").exists() and tree(cwd) == []
+
+
+def test_a_file_named_like_an_option_is_explained(tmp_path, capsys, monkeypatch, model):
+    monkeypatch.chdir(tmp_path)
+    write_image(tmp_path / "-dash.png", rgb(20, 30))
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["stylize", str(model), "-dash.png", "-o", "o.png"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err[-1].endswith("(-dash.png is a file here, but a name starting with '-' is "
+                                                      "read as an option: write ./-dash.png)"), err
+    assert cli.main(["stylize", str(model), "./-dash.png", "-o", "o.png"]) == 0
