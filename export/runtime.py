@@ -21,6 +21,13 @@ PROVIDER_ALIASES = {"tensorrt": "TensorrtExecutionProvider", "trt": "TensorrtExe
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 BYTES_PER_PIXEL = 600  # peak host memory per input pixel of the default networks on the CPU provider (measured)
+# The graph contract of each kind: input names with their ranks, and the rank of the first output.
+INPUT_RANKS = {metadata.IMAGE: 4, metadata.STYLE: 4, metadata.CODE: 2, metadata.ALPHA: 1}
+CONTRACT = {g.kind: ({name: INPUT_RANKS[name] for name in g.inputs}, 2 if g is metadata.STYLE_ENCODER else 4)
+            for g in metadata.GRAPHS.values()}
+IMAGE_TENSORS = (metadata.IMAGE, metadata.STYLE)
+# Metadata numbers and their allowed range: anything else is not from `strotss export` (the networks' stride is 4).
+NUMBERS = {"stride": (1, 64), "style_size": (16, 4096), "code_dim": (1, 65536)}
 
 
 def available_providers() -> list[str]:
@@ -60,7 +67,44 @@ def open_session(path: str | os.PathLike, provider: str | None = None,
     meta = metadata.from_onnx(session.get_modelmeta().custom_metadata_map)
     if meta.get("kind") not in metadata.GRAPHS:
         raise UserError(f"{p}: ONNX model without strotss metadata; pass a file made by `strotss export`")
+    problem = _graph_problem(session, meta["kind"]) or _metadata_problem(meta)
+    if problem:
+        raise UserError(f"{p}: carries strotss metadata but {problem}; pass a file made by `strotss export`")
     return session, meta
+
+
+def _graph_problem(session: ort.InferenceSession, kind: str) -> str | None:
+    """What breaks the contract of a graph of this kind (input names, ranks and types, output rank, RGB), or None."""
+    ranks, output_rank = CONTRACT[kind]
+    inputs = {i.name: i for i in session.get_inputs()}
+    if set(inputs) != set(ranks):
+        return f"its inputs are {sorted(inputs)}, where a {kind} graph takes {sorted(ranks)}"
+    for name, rank in ranks.items():
+        shape, kind_of = inputs[name].shape, inputs[name].type
+        if kind_of not in ORT_DTYPES or len(shape) != rank:
+            return f"input {name!r} is a rank-{len(shape)} {kind_of}, not a rank-{rank} float tensor"
+        channels = shape[1] if name in IMAGE_TENSORS else 3
+        if isinstance(channels, int) and channels != 3:
+            return f"input {name!r} has {channels} channel(s), not 3 (RGB)"
+    shape = session.get_outputs()[0].shape
+    if len(shape) != output_rank:
+        return f"its output is rank-{len(shape)}, not a rank-{output_rank} tensor"
+    channels = shape[1]
+    if output_rank == 4 and isinstance(channels, int) and channels != 3:
+        return f"its output has {channels} channel(s), not 3 (RGB)"
+    return None
+
+
+def _metadata_problem(meta: dict[str, str]) -> str | None:
+    """What is wrong with the metadata's numbers and companion file name, or None (empty values mean defaults)."""
+    for key, (low, high) in NUMBERS.items():
+        value = meta.get(key) or ""
+        if value and not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+            return f"its {metadata.PREFIX}{key} is {value[:40]!r}, not a whole number from {low} to {high}"
+    companion = meta.get("style_graph") or ""
+    if companion and (Path(companion).name != companion or companion in (".", "..") or "\\" in companion):
+        return (f"its {metadata.PREFIX}style_graph is {companion[:80]!r}, not a plain file name beside the model")
+    return None
 
 
 def style_weights(weights: Sequence[float], n: int) -> np.ndarray:
@@ -188,7 +232,11 @@ class StyleModel:
             if not style_path.is_file():
                 raise UserError(f"{style_path}: style-encoder graph missing; keep it beside {self.graph.path.name} "
                                 "(strotss export writes both)")
-            self._style = _Graph(style_path, self.provider, self.threads)
+            style = _Graph(style_path, self.provider, self.threads)
+            if style.meta["kind"] != metadata.STYLE_ENCODER.kind:
+                raise UserError(f"{style_path}: not a style-encoder graph (kind {style.meta['kind']}); keep the "
+                                f"encoder that `strotss export` wrote beside {self.graph.path.name}")
+            self._style = style
         side = long_side or int(self.meta.get("style_size") or metadata.STYLE_LONG_SIDE)
         if max(style_rgb.shape[:2]) > side:
             style_rgb = resize_long_side(style_rgb, side)
@@ -205,10 +253,13 @@ class StyleModel:
 
     def check_fits(self, height: int, width: int, batch: int = 1, what: str | None = None,
                    error: type[UserError] = UserError) -> None:
-        """Raise `error` when stylizing `batch` images of height×width would need more host memory than is free."""
+        """Raise `error` when stylizing `batch` images of height×width would need more host memory than is free;
+        it advises a smaller --batch when one image would fit, else a smaller --size."""
         if not self.graph.on_gpu:
-            check_fits(BYTES_PER_PIXEL * height * width * batch, available_bytes(),
-                       what or f"stylizing {batch}×{width}×{height} px", "use a smaller --size", error)
+            free = available_bytes()
+            one = BYTES_PER_PIXEL * height * width
+            advice = "use a smaller --batch" if free is not None and one <= free else "use a smaller --size"
+            check_fits(one * batch, free, what or f"stylizing {batch}×{width}×{height} px", advice, error)
 
     def __call__(self, batch: np.ndarray, strength: float = 1.0, code: np.ndarray | None = None,
                  alpha: float | None = None) -> np.ndarray:
@@ -217,7 +268,8 @@ class StyleModel:
         A model conditioned on α runs at `alpha` (default: its card's α); higher keeps more of the photo.
         """
         h, w = batch.shape[-2:]
-        self.check_fits(h, w, batch.shape[0], f"a {w}×{h} px image", InputError)
+        frames = f"{batch.shape[0]} frames of {w}×{h} px at once" if batch.shape[0] > 1 else f"a {w}×{h} px image"
+        self.check_fits(h, w, batch.shape[0], frames, InputError)
         feeds = {metadata.IMAGE: pad_to_multiple(batch, self.stride)}
         if self.needs_style:
             code = self.code if code is None else code

@@ -89,6 +89,9 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *
         rate = vin.average_rate or vin.guessed_rate or Fraction(25)
         height, width = (resize(np.zeros((vin.height, vin.width, 3), np.uint8)) if resize else
                          np.zeros((vin.height, vin.width, 3))).shape[:2]
+        if min(height, width) < 2:
+            raise InputError(f"{src}: {width}×{height} px frames are too small for a video encoder (at least "
+                             "2×2 px); scale them up with --size")
         with atomic_output(dst) as fh, av.open(fh, "w", format=fmt) as out:
             vout = _add_video_stream(out, fmt, rate, width, height)
             aout = None

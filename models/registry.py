@@ -66,14 +66,16 @@ def _unreadable(p: Path, exc: Exception, onnx_advice: str) -> UserError:
     if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
         return UserError(f"{p}: refused: it holds Python objects other than tensors and plain data (unpickling them "
                          "could run code), and strotss loads weights only; pass a file written by `strotss train`")
-    return UserError(f"{p}: not a PyTorch checkpoint ({exc.__class__.__name__}); "
-                     "pass a file written by `strotss train`")
+    return UserError(f"{p}: not a PyTorch checkpoint, or a truncated or corrupt one ({exc.__class__.__name__}); "
+                     "pass a complete file written by `strotss train`")
 
 
 def load_weights_only(path: str | os.PathLike, onnx_advice: str = ONNX_ADVICE) -> Any:
     """torch.load a file on CPU as weights only (tensors and plain data: no code runs); UserError for anything else,
     whose message for an ONNX model ends with `onnx_advice`."""
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p}: is a folder, not a checkpoint; give the checkpoint file in it (a .ckpt or .pt file)")
     if not p.is_file():
         raise UserError(f"{p}: checkpoint not found; check the path")
     try:

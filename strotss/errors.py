@@ -18,6 +18,8 @@ The rule, for every layer:
    errors that mean "this input is unusable". Catching `ValueError` there would count a bug as a skipped image.
 """
 
+import sys
+
 
 class UserError(Exception):
     """A problem with the user's input or environment, phrased as: what is wrong, where, what to do."""
@@ -26,3 +28,12 @@ class UserError(Exception):
 class InputError(UserError):
     """One input file that cannot be used (unreadable, corrupt, too large); verbs and data sets over many inputs
     skip it. It is the only error they skip: any other exception is a bug and ends the run with its traceback."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a scheduler's stop) raised like Ctrl+C, so that unfinished outputs are removed on the way."""
+
+
+def warn(message: str) -> None:
+    """Tell the user in one line on stderr about a choice made for them; the run goes on."""
+    print(f"strotss: warning: {message}", file=sys.stderr)

@@ -6,18 +6,24 @@ import contextlib
 import functools
 import io
 import os
+import re
 import tempfile
+import warnings
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from strotss.errors import InputError, UserError
+from strotss.errors import InputError, UserError, warn
+from strotss.memory import format_bytes
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
+PART_SUFFIX = ".part"  # atomic_output's temporary files: .NAME.XXXXXXXX.part (tempfile's 8 random characters)
+_PART = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}" + re.escape(PART_SUFFIX))
+ASPECT_TOLERANCE = 0.02  # width/height ratios this close (relative) are one shape at another scale (rounding)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -42,7 +48,11 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def decode_rgb(source: str | os.PathLike | IO[bytes], name: str) -> np.ndarray:
     """Decode an image file or binary stream to H×W×3 uint8 RGB; InputError, naming it `name`, says why it can't."""
     try:
-        with Image.open(source) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # said below, in one line
+            img = Image.open(source)
+        with img:
+            _warn_if_huge(img, name)
             img = ImageOps.exif_transpose(img)
             img.load()
             return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
@@ -55,6 +65,16 @@ def decode_rgb(source: str | os.PathLike | IO[bytes], name: str) -> np.ndarray:
         raise InputError(f"{name}: image is corrupt or truncated ({reason}); re-export or replace it") from None
     except (SyntaxError, ValueError) as exc:
         raise InputError(f"{name}: image is corrupt or truncated ({exc}); re-export or replace it") from None
+
+
+def _warn_if_huge(img: Image.Image, name: str) -> None:
+    """One line when an image is over Pillow's decompression-bomb warning limit (and under its error limit)."""
+    w, h = img.size
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and w * h > limit:
+        warn(f"{name}: {w}×{h} px ({w * h / 1e6:.3g} MP) is over Pillow's decompression-bomb warning limit of "
+             f"{limit / 1e6:.3g} MP; reading it anyway ({format_bytes(3 * w * h)} decoded); downscale it if it should "
+             "not be this large")
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -87,6 +107,27 @@ def resize_nearest(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     if img.shape[:2] == tuple(hw):
         return img
     return np.array(Image.fromarray(img).resize((hw[1], hw[0]), Image.Resampling.NEAREST))
+
+
+def same_aspect(hw: tuple[int, int], reference_hw: tuple[int, int]) -> bool:
+    """Whether an image of size hw (height, width) is reference_hw at any scale (width/height within tolerance)."""
+    ratio = reference_hw[1] / reference_hw[0]
+    return abs(hw[1] / hw[0] - ratio) <= ASPECT_TOLERANCE * ratio
+
+
+def check_same_aspect(hw: tuple[int, int], reference_hw: tuple[int, int], name: str, reference: str,
+                      advice: str) -> None:
+    """UserError when the image `name` (size hw) is not `reference` (size reference_hw) at some scale."""
+    if not same_aspect(hw, reference_hw):
+        raise UserError(f"{name}: {hw[1]}×{hw[0]} px, but {reference} is {reference_hw[1]}×{reference_hw[0]} px; "
+                        f"{advice}")
+
+
+def check_mask_fits(mask_hw: tuple[int, int], image_hw: tuple[int, int], name: str,
+                    image_name: str = "the image") -> None:
+    """Reject a mask whose aspect ratio differs from its image's (a mask for another picture), in the GUI and CLI."""
+    check_same_aspect(mask_hw, image_hw, name, image_name, "a mask must have its image's shape (any scale) — was it "
+                      "drawn for another picture?")
 
 
 def _missing_folders(p: Path) -> list[Path]:
@@ -122,6 +163,26 @@ def check_writable(path: str | os.PathLike) -> Path:
     return p
 
 
+def remove_stale_parts(outputs: Iterable[Path]) -> int:
+    """Remove the temporary files that a killed run's atomic_output left beside these outputs; returns how many.
+
+    Only hidden files of atomic_output's exact naming for one of these outputs (`.NAME.XXXXXXXX.part`) are removed;
+    each folder is listed once.
+    """
+    names_by_folder: dict[Path, set[str]] = {}
+    for out in outputs:
+        names_by_folder.setdefault(out.parent, set()).add(out.name)
+    removed = 0
+    for folder, names in names_by_folder.items():
+        for entry in os.scandir(folder) if folder.is_dir() else ():
+            match = _PART.fullmatch(entry.name)
+            if match and match["name"] in names and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside path and move it over path only when the block succeeds.
@@ -132,7 +193,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     created = _missing_folders(p)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=PART_SUFFIX, dir=p.parent)
     except OSError as exc:
         _remove_empty(created)
         raise UserError(f"{p}: cannot write here ({exc.strerror}); choose another output path") from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
@@ -54,34 +55,50 @@ def check_plan(plan: Sequence[tuple[Sequence[Path], Path]], advice: str, flag: s
 
 
 def plan_outputs(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
-    """Pair every input file with its output path; folders expand to their images and keep names.
+    """Pair every input file with its output path; folders expand to their images and videos and keep names.
 
     Checked before any work: no output replaces an input, no two inputs share an output, and every output
-    can be written (image formats, folders).
+    can be written (image formats, folders; a video's output is a video).
     """
     from strotss.export.video import is_video
-    from strotss.imageio import image_format, list_images
+    from strotss.imageio import image_format
 
     for p in inputs:
         if not p.exists():
             raise UserError(f"{p}: not found; check the path")
-    if len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir():
+    single = len(inputs) == 1 and inputs[0].is_file()
+    if single and output.suffix and not output.is_dir():
         pairs = [(inputs[0], output)]
     else:
-        if output.exists() and not output.is_dir():
-            raise UserError(f"{output}: exists and is a file; give a folder for several inputs")
-        pairs = []
-        for p in inputs:
-            files = list_images(p) if p.is_dir() else [p]
-            pairs += [(f, output / f.name) for f in files]
+        _check_output_folder(output, single)
+        pairs = [(f, output / f.name) for p in inputs for f in (_media_files(p) if p.is_dir() else [p])]
     if not pairs:
         raise UserError(f"{', '.join(map(str, inputs))}: no images or videos found")
-    pairs = [(src, dst if not is_video(src) or is_video(dst) else dst.with_suffix(".mp4")) for src, dst in pairs]
     for src, dst in pairs:
+        if is_video(src) and not is_video(dst):
+            raise UserError(f"{dst}: {src.name} is a video, so its output must be a video file too; use -o "
+                            f"{dst.with_suffix('.mp4')}")
         if not is_video(src):
             image_format(dst)
     check_plan([((src,), dst) for src, dst in pairs], "stylize them into different output folders (-o), or rename one")
     return pairs
+
+
+def _check_output_folder(output: Path, single: bool) -> None:
+    """UserError when -o, which names a folder here, exists as something else."""
+    if output.exists() and not output.is_dir():
+        if single:
+            raise UserError(f"{output}: has no file suffix, so it would be the output folder, but it exists and is "
+                            "not a folder; give an output file such as out.png, or a folder")
+        raise UserError(f"{output}: exists and is a file; give a folder for several inputs or a folder of inputs")
+
+
+def _media_files(folder: Path) -> list[Path]:
+    """The images and videos directly inside a folder, sorted by name."""
+    from strotss.export.video import is_video
+    from strotss.imageio import IMAGE_SUFFIXES
+
+    return sorted(f for f in folder.iterdir() if f.is_file() and (f.suffix.lower() in IMAGE_SUFFIXES or is_video(f)))
 
 
 def write_outputs(pairs: list[tuple[Path, Path]], stylize: Callable[[list[np.ndarray]], list[np.ndarray]], *,
@@ -134,3 +151,20 @@ def folders_removed_on_failure(root: str | os.PathLike) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
+    """UserError before any work when `flag path` cannot be a folder to write in: it, or a path above it, is a file,
+    or it cannot be written; creates nothing."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UserError(f"{flag} {p}: is a file, not a folder; give a folder (it is created if missing)")
+    base = next(q for q in (p, *p.parents) if q.exists())
+    if not base.is_dir():
+        raise UserError(f"{flag} {p}: cannot be a folder: {base} is a file; choose another path")
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise UserError(f"{flag} {p}: cannot write there ({exc.strerror} in {base}); choose another folder") from None
+    return p

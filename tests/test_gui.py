@@ -16,14 +16,14 @@ pytest.importorskip("gradio")
 from strotss.assets import asset_path  # noqa: E402
 from strotss.cli import build_parser, main  # noqa: E402
 from strotss.errors import UserError  # noqa: E402
-from strotss.gui.inputs import check_mask_fits, load_upload  # noqa: E402
+from strotss.gui.inputs import load_upload  # noqa: E402
 from strotss.gui.jobs import JobCancelled, RefineJob, run_refine  # noqa: E402
 from strotss.gui.app import Handlers  # noqa: E402
 from strotss.gui.masks import BACKGROUND, layers_to_mask, pair_masks, snap_mask  # noqa: E402
 from strotss.gui.points import add_click, as_array, format_pairs, save_pairs  # noqa: E402
 from strotss.gui.request import (MaskBase, Oversized, PageValues, Preview, RefineRequest, before_after,  # noqa: E402
                                  describe, digest, editor_image, read_side)
-from strotss.imageio import read_rgb  # noqa: E402
+from strotss.imageio import check_mask_fits, read_rgb  # noqa: E402
 from strotss.teacher.guidance import load_points  # noqa: E402
 
 BLUE, GREEN = (0, 0, 255), (0, 255, 0)
@@ -48,8 +48,8 @@ def test_bad_uploads_give_readable_errors(tmp_path):
         load_upload(big, 10_000, "content image")
     assert load_upload(big, 20_000, "content image").shape == (100, 200, 3)
     with pytest.raises(UserError, match="must have its image's shape"):
-        check_mask_fits(np.zeros((100, 100, 3), np.uint8), np.zeros((100, 200, 3), np.uint8), "content mask")
-    check_mask_fits(np.zeros((50, 100, 3), np.uint8), np.zeros((100, 200, 3), np.uint8), "content mask")
+        check_mask_fits((100, 100), (100, 200), "content mask")
+    check_mask_fits((50, 100), (100, 200), "content mask")
 
 
 def test_layers_become_palette_masks_with_background_rule():

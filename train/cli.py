@@ -10,7 +10,9 @@ from typing import Any, Sequence
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
+from strotss.errors import UserError
 from strotss.models.registry import load_weights_only
 from strotss.outputs import folders_removed_on_failure
 from strotss.train.console import quiet_console, write_held
@@ -28,17 +30,23 @@ class StrotssCLI(LightningCLI):
     """
 
     def parse_arguments(self, parser: Any, args: Any) -> None:
-        """Parse, then refuse a --ckpt_path file holding more than weights before Lightning reads its settings."""
+        """Parse, then refuse a --ckpt_path file that is missing, a folder, unreadable or holding more than weights,
+        before Lightning reads its settings (`last` is checked once the trainer knows its checkpoint folders)."""
         super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if ckpt_path and Path(ckpt_path).is_file():
+        if ckpt_path and _is_local_file(ckpt_path):
             load_weights_only(ckpt_path, onnx_advice="--ckpt_path resumes a run from its checkpoint (e.g. `last`); "
                                                      "to fine-tune from this model, give it as --model.init_weights")
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        """The trainer, with each ModelCheckpoint lacking a dirpath pointed at <default_root_dir>/checkpoints."""
-        trainer = super().instantiate_trainer(**kwargs)
+        """The trainer, with each ModelCheckpoint lacking a dirpath pointed at <default_root_dir>/checkpoints;
+        settings the Trainer refuses (`max_steps -5`) end in one line."""
+        try:
+            trainer = super().instantiate_trainer(**kwargs)
+        except MisconfigurationException as exc:
+            raise UserError(f"trainer: {str(exc).splitlines()[0]}; fix it in the config or on the command line "
+                            "(--trainer.NAME VALUE)") from None
         root = str(trainer.default_root_dir)
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.dirpath is None and "://" not in root:
@@ -50,13 +58,46 @@ class StrotssCLI(LightningCLI):
         with folders_removed_on_failure(self.trainer.default_root_dir):
             self.trainer.fit(model, **kwargs)
 
-    def _weights_only(self) -> None:
-        """Resume and evaluate from checkpoints as weights only, unless --weights_only says otherwise."""
+    def _before_run(self) -> None:
+        """Checks before Lightning starts: images the loss extractor can read, a checkpoint behind `--ckpt_path last`;
+        then resume and evaluate from checkpoints as weights only, unless --weights_only says otherwise."""
+        check_image_sides(self.datamodule, self.model)
         config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") == "last":
+            load_weights_only(last_checkpoint(self.trainer))
         if "weights_only" in config and config["weights_only"] is None:
             config["weights_only"] = True
 
-    before_fit = before_validate = before_test = before_predict = _weights_only
+    before_fit = before_validate = before_test = before_predict = _before_run
+
+
+def _is_local_file(ckpt_path: str) -> bool:
+    """Whether a --ckpt_path names a local file, rather than one of Lightning's words (last, best, hpc, registry…)
+    or a remote URL."""
+    return ckpt_path not in ("last", "best", "hpc") and not ckpt_path.startswith("registry") and "://" not in ckpt_path
+
+
+def last_checkpoint(trainer: Trainer) -> Path:
+    """The checkpoint `--ckpt_path last` resumes (the newest last*.ckpt of the checkpoint folders, as Lightning picks
+    it); UserError when there is none, rather than Lightning's warning and a run from scratch."""
+    callbacks = [c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint)]
+    found = [Path(p) for c in callbacks for p in c._find_last_checkpoints(trainer)]
+    if not found:
+        folders = ", ".join(str(c.dirpath) for c in callbacks) or "none: the config has no ModelCheckpoint"
+        raise UserError(f"--ckpt_path last: no last checkpoint in {folders}; nothing to resume: check "
+                        "--trainer.default_root_dir (the root of the run to resume), or leave out --ckpt_path to "
+                        "start a new run")
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def check_image_sides(data: StyleData, model: StrotssModule) -> None:
+    """UserError when a crop or style side is below the loss extractor's coarsest stride (a feature map of 0 px)."""
+    need = max(model.extractor.strides)
+    for setting, side in data.image_sides().items():
+        if side is not None and side < need:
+            raise UserError(f"{setting} {side}: images of {side} px are smaller than the {need} px that the loss "
+                            f"extractor ({model.hparams.extractor}) needs for its coarsest features; use "
+                            f"{setting} {need} or more")
 
 
 def run_cli(args: Sequence[str]) -> StrotssCLI:

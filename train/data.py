@@ -60,6 +60,7 @@ class StyleData(pl.LightningDataModule):
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
+        _check_numbers(self.hparams)
         if crop is None and content_size is None:
             raise UserError("data.crop: null trains on whole photos, which needs data.content_size (their long side)")
         if crop is None and batch_size != 1:
@@ -70,6 +71,12 @@ class StyleData(pl.LightningDataModule):
                                style_whole=self.style_whole, content_size=content_size)
         self.train_set: Any = None
         self.val_set: Any = None
+
+    def image_sides(self) -> dict[str, int]:
+        """The configured sides of the images the loss sees, by setting: content crops (or whole photos) and style."""
+        hp = self.hparams
+        content = ("data.crop", hp.crop) if hp.crop is not None else ("data.content_size", hp.content_size)
+        return dict([content, ("data.style_size", hp.style_size)])
 
     def _rank(self) -> tuple[int, int]:
         """(global rank, world size) of this process."""
@@ -156,6 +163,18 @@ class StyleData(pl.LightningDataModule):
     def val_dataloader(self) -> DataLoader | list:
         """Held-out pairs in fixed order (Lightning shards them under DDP)."""
         return self._loader(self.val_set) if self.val_set is not None else []
+
+
+def _check_numbers(hp: Any) -> None:
+    """UserError for sizes and counts that would crash the loaders or the loss (zero, negative) before any work."""
+    rules = (("batch_size", hp.batch_size >= 1, "≥ 1"), ("num_workers", hp.num_workers >= 0, "≥ 0"),
+             ("num_val", hp.num_val >= 0, "≥ 0"), ("n_positions", hp.n_positions >= 1, "≥ 1"),
+             ("min_size", hp.min_size >= 1, "≥ 1"), ("style_size", hp.style_size >= 1, "≥ 1"),
+             ("crop", hp.crop is None or hp.crop >= 1, "≥ 1 (or null)"),
+             ("content_size", hp.content_size is None or hp.content_size >= 1, "≥ 1 (or null)"))
+    for name, ok, rule in rules:
+        if not ok:
+            raise UserError(f"data.{name} {hp[name]}: must be {rule}")
 
 
 def _check_styles(styles: Any, source: str, min_size: int) -> None:

@@ -52,7 +52,9 @@ def open_images(source: str | Path, *, split: str = "train", streaming: bool = F
 
     source = resolve_source(str(source))
     path = Path(source).expanduser()
-    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+    if path.is_file() and path.suffix.lower() not in IMAGE_SUFFIXES:
+        read_rgb(path)  # an image without an image suffix is used; anything else is refused as "not an image"
+    if path.is_file():
         ds = datasets.Dataset.from_dict({"image": [str(path.resolve())]}, features=datasets.Features(
             {"image": datasets.Image(decode=False)}))
         return ds.to_iterable_dataset() if streaming else ds

@@ -59,9 +59,12 @@ def check_port(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the options, load the student, and serve until Ctrl+C."""
     from strotss.errors import UserError
+    from strotss.outputs import check_output_folder
 
     if args.max_pixels < 64 * 64:
         raise UserError(f"--max-pixels {args.max_pixels}: must allow at least 64×64 = 4096 pixels")
+    if args.workdir is not None:
+        check_output_folder(args.workdir, "--workdir")
     check_port(args.host, args.port)
     try:
         import gradio  # noqa: F401

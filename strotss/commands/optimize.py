@@ -48,10 +48,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from strotss.flags import from_flags
-    from strotss.imageio import atomic_output, check_image_output, check_writable, read_rgb, write_image
+    from strotss.imageio import (atomic_output, check_image_output, check_same_aspect, check_writable, read_rgb,
+                                 write_image)
     from strotss.outputs import refuse_overwriting_inputs, refuse_shared_outputs
     from strotss.teacher.config import StrotssConfig
-    from strotss.teacher.guidance import load_points, load_region_masks
+    from strotss.teacher.guidance import check_points, load_points, load_region_masks
     from strotss.teacher.optimizer import optimize_image
 
     config = from_flags(StrotssConfig, args, SETTINGS + LATE_SETTINGS)
@@ -66,7 +67,12 @@ def run(args: argparse.Namespace) -> int:
     regions = (load_region_masks(args.regions[0], args.regions[1], content.shape[:2], style.shape[:2])
                if args.regions else None)
     points = load_points(args.points) if args.points else None
+    if points is not None:
+        check_points(points, content.shape[:2], style.shape[:2], args.points)
     init = read_rgb(args.init) if args.init else None
+    if init is not None:
+        check_same_aspect(init.shape[:2], content.shape[:2], args.init, f"the content image {args.content}",
+                          "a warm start must be the content at any scale (a student's output of it, say)")
     result = optimize_image(content, style, config, regions=regions, points=points, init=init,
                             progress=not args.quiet, names=(args.content, args.style))
     write_image(args.output, result.image)

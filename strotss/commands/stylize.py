@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from strotss.errors import UserError
     from strotss.export.runtime import StyleModel, preserve_color, style_weights
     from strotss.export.video import webcam_frames, write_stream
-    from strotss.imageio import read_rgb, resize_long_side
+    from strotss.imageio import read_rgb, remove_stale_parts, resize_long_side
     from strotss.outputs import plan_outputs, write_outputs
     from strotss.pretrained import resolve_model
 
@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     model = StyleModel(resolve_model(args.model), provider=args.provider)
     model.check_alpha(args.alpha)
     if args.size:
-        model.check_fits(args.size, args.size, args.batch, f"--size {args.size} ({args.size}×{args.size} px at most)")
+        batch = f", --batch {args.batch}" if args.batch > 1 else ""
+        model.check_fits(args.size, args.size, args.batch,
+                         f"--size {args.size} ({args.size}×{args.size} px at most{batch})")
     if args.style:
         model.set_styles([read_rgb(s) for s in args.style], args.weights)
     elif model.needs_style:
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     pairs = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    remove_stale_parts(dst for _, dst in pairs)
     write_outputs(pairs, stylize, prepare=prepare if args.size else None, batch=args.batch)
     return 0
 

@@ -73,9 +73,11 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from strotss.flags import from_flags
+    from strotss.outputs import check_output_folder
     from strotss.teacher.config import StrotssConfig
     from strotss.train.teach import list_pairs, read_pairs, run_teacher
 
+    check_output_folder(args.out, "--out")
     if args.pairs:
         pairs = read_pairs(args.pairs)
     elif args.content and args.style:

@@ -14,6 +14,7 @@ DESCRIPTION = """Train a feed-forward stylizer with Lightning. All arguments go 
 
 Configs: configs/{per_style,arbitrary,ddp,cpu_smoke}.yaml."""
 ADD_HELP = False
+OWN_SIGTERM = True  # Lightning handles SIGTERM itself: it stops its DDP processes and ends the fit at a batch boundary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

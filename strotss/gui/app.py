@@ -19,12 +19,13 @@ from PIL import Image
 
 from strotss.assets import asset_path
 from strotss.errors import UserError
-from strotss.gui.inputs import DEFAULT_MAX_PIXELS, check_mask_fits, load_upload
+from strotss.gui.inputs import DEFAULT_MAX_PIXELS, load_upload
 from strotss.gui.jobs import JobCancelled, Progress, run_refine
 from strotss.gui.masks import PALETTE, brush_colours, snap_mask
 from strotss.gui.points import add_click, format_pairs
 from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, before_after,
                                  describe, digest, editor_value, read_side)
+from strotss.imageio import check_mask_fits
 from strotss.student import Student
 from strotss.teacher.config import COARSEST, StrotssConfig
 
@@ -125,7 +126,7 @@ class Handlers:
         try:
             image, _ = read_side(value, base, self.max_pixels, f"{side} image")
             mask = load_upload(path, self.max_pixels, f"{side} mask")
-            check_mask_fits(mask, image, f"{side} mask")
+            check_mask_fits(mask.shape[:2], image.shape[:2], f"{side} mask")
             base = MaskBase.over(image, snap_mask(mask, image.shape[:2]))
         except UserError as exc:
             return gr.skip(), gr.skip(), _fail(exc)

@@ -12,7 +12,6 @@ from strotss.errors import UserError
 from strotss.imageio import decode_rgb
 
 DEFAULT_MAX_PIXELS = 4096 * 4096
-ASPECT_TOLERANCE = 0.02
 
 
 def load_upload(path: str | os.PathLike, max_pixels: int, name: str) -> np.ndarray:
@@ -42,12 +41,3 @@ def check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
     """Reject an image of width×height pixels over max_pixels, in one line that names it."""
     if width * height > max_pixels:
         raise UserError(f"{name}: {width}×{height} px is {width * height / 1e6:.1f} MP, over {_limit(max_pixels)}")
-
-
-def check_mask_fits(mask: np.ndarray, image: np.ndarray, name: str) -> None:
-    """Reject a mask whose aspect ratio differs from its image's (a mask for another picture)."""
-    mh, mw = mask.shape[:2]
-    ih, iw = image.shape[:2]
-    if abs(mw / mh - iw / ih) > ASPECT_TOLERANCE * (iw / ih):
-        raise UserError(f"{name}: the mask is {mw}×{mh} px but the image is {iw}×{ih} px; a mask must have its "
-                        "image's shape (any scale) — was it drawn for another picture?")

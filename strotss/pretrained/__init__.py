@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from strotss.errors import UserError
+from strotss.errors import UserError, warn
 from strotss.models.metadata import from_card
 
 PRETRAINED_DIR = Path(__file__).resolve().parent
 MODEL_SUFFIXES = (".onnx", ".pt", ".ckpt")
+MODEL_MAGIC = (b"\x08", b"PK\x03\x04", b"\x80")  # ONNX (protobuf field 1, ir_version), torch zip, torch pickle
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,32 @@ def bundled_models() -> dict[str, BundledModel]:
     return found
 
 
+def looks_like_model(path: Path) -> bool:
+    """Whether path is a file that starts like an ONNX model or a PyTorch checkpoint (zip or pickle)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head.startswith(MODEL_MAGIC)
+
+
 def resolve_model(spec: str | os.PathLike) -> Path:
-    """A model file path: an existing file as given, else the ONNX file of a bundled model of that name."""
+    """A model file path: an existing file as given, else the ONNX file of a bundled model of that name.
+
+    A folder or a file that is not a model, named like a bundled model (an earlier `-o wheat_field`, say), does not
+    hide it: the bundled model is used, with a one-line warning naming both.
+    """
     path = Path(spec)
-    if path.exists():
-        return path
     models = bundled_models()
-    if str(spec) in models:
-        return models[str(spec)].path
+    bundled = models.get(str(spec))
+    if path.exists() and (bundled is None or looks_like_model(path)):
+        return path
+    if bundled is not None:
+        if path.exists():
+            what = "a folder" if path.is_dir() else "a file but not a model"
+            warn(f"{path.resolve()} is {what}; using the bundled model {bundled.name} ({bundled.path})")
+        return bundled.path
     names = ", ".join(models) or "none installed"
     if path.suffix.lower() in MODEL_SUFFIXES or os.sep in str(spec):
         raise UserError(f"{spec}: model file not found; check the path, or use a bundled model ({names})")

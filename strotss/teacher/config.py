@@ -60,7 +60,8 @@ class StrotssConfig:
                  ("n_positions", self.n_positions >= 1, "≥ 1"),
                  ("n_style", self.n_style >= 1, "≥ 1"),
                  ("init_scales", self.init_scales >= 1, "≥ 1"),
-                 ("pyramid_levels", self.pyramid_levels >= 1, "≥ 1"))
+                 ("pyramid_levels", self.pyramid_levels >= 1, "≥ 1"),
+                 ("seed", -2**63 <= self.seed < 2**64, "from -2**63 to 2**64 - 1 (what torch's generators take)"))
         for name, ok, rule in rules:
             if not ok:
                 raise UserError(f"{flag_of(StrotssConfig, name)} {getattr(self, name)}: must be {rule}")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from strotss.errors import UserError
-from strotss.imageio import read_rgb, resize_nearest
+from strotss.imageio import check_mask_fits, read_rgb, resize_nearest
 from strotss.textfiles import read_text
 
 MIN_REGION_FRACTION = 0.002  # colours covering less than this are JPEG noise, not regions
@@ -98,9 +98,11 @@ def region_masks(content_mask: np.ndarray, style_mask: np.ndarray, content_hw: t
 
 def load_region_masks(content_mask: str | Path, style_mask: str | Path, content_hw: tuple[int, int],
                       style_hw: tuple[int, int]) -> RegionMasks:
-    """Read two mask image files (any size; resized to their images) and pair their regions."""
-    return region_masks(read_rgb(content_mask), read_rgb(style_mask), content_hw, style_hw,
-                        names=(str(content_mask), str(style_mask)))
+    """Read two mask image files (any scale of their images' shapes; resized to them) and pair their regions."""
+    masks = read_rgb(content_mask), read_rgb(style_mask)
+    for mask, path, hw, side in zip(masks, (content_mask, style_mask), (content_hw, style_hw), ("content", "style")):
+        check_mask_fits(mask.shape[:2], hw, str(path), f"the {side} image")
+    return region_masks(*masks, content_hw, style_hw, names=(str(content_mask), str(style_mask)))
 
 
 def load_points(path: str | Path) -> np.ndarray:
@@ -134,4 +136,5 @@ def check_points(points: np.ndarray, content_hw: tuple[int, int], style_hw: tupl
     for i, (cx, cy, sx, sy) in enumerate(points, start=1):
         if not (0 <= cx < content_hw[1] and 0 <= cy < content_hw[0] and 0 <= sx < style_hw[1] and 0 <= sy < style_hw[0]):
             raise UserError(f"{source}: pair {i} ({cx:g}, {cy:g}) → ({sx:g}, {sy:g}) lies outside the images "
-                            f"(content {content_hw[1]}×{content_hw[0]}, style {style_hw[1]}×{style_hw[0]})")
+                            f"(content {content_hw[1]}×{content_hw[0]}, style {style_hw[1]}×{style_hw[0]}); give "
+                            "pixel coordinates of the original images")
