@@ -162,6 +162,34 @@ def test_handlers_answer_with_one_line_messages(tmp_path):
     assert "Preview is off" in h.preview(*values)[2]
 
 
+def _many_colour_mask(path: Path, hw: tuple[int, int], levels: int) -> Path:
+    """A mask cycling through levels³ colours (levels per channel), each covering 1/levels³ of it."""
+    steps = np.linspace(0, 255, levels).astype(np.uint8)
+    colours = np.stack(np.meshgrid(steps, steps, steps, indexing="ij"), -1).reshape(-1, 3)
+    Image.fromarray(colours[np.arange(hw[0] * hw[1]).reshape(hw) % len(colours)]).save(path)
+    return path
+
+
+def test_masks_with_hundreds_of_colours_are_refused_in_one_line(tmp_path, capsys):
+    """512 colours (8 levels per channel) on Load saved mask and on `optimize --regions`: the count, the limit and
+    what to do, in one line, instead of numpy's broadcasting ValueError; 64 colours are over the limit too."""
+    image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    mask = _many_colour_mask(tmp_path / "gradient.png", image.shape[:2], 8)
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    message = h.load_mask("content", str(mask), _editor(image), None)[2]
+    assert "content mask (gradient.png): 512 colours, none covers 0.2% of it; a region mask needs 1 to 32 flat " \
+           "colours" in message and "repaint it with a few solid colours" in message
+    message = h.load_mask("content", str(_many_colour_mask(tmp_path / "m.png", image.shape[:2], 4)), _editor(image),
+                          None)[2]
+    assert "64 colours, 64 regions" in message
+    out = tmp_path / "out.png"
+    assert main(["optimize", str(asset_path("content/kodak_kodim16.jpg")), str(asset_path("style/pnst_vg_wheat_field.jpg")),
+                 "-o", str(out), "--regions", str(mask), str(asset_path("guidance/style_mask.png"))]) == 2
+    err = capsys.readouterr().err
+    assert "gradient.png: 512 colours, none covers 0.2% of it" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_before_after_shows_both_at_one_size():
     """A small result is raised to the content's size (up to the display limit), both sides the same shape."""
     before, after = before_after(np.zeros((341, 512, 3), np.uint8), np.full((43, 64, 3), 7, np.uint8))

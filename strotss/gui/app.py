@@ -125,7 +125,7 @@ class Handlers:
             image, _ = read_side(value, base, self.max_pixels, f"{side} image")
             mask = load_upload(path, self.max_pixels, f"{side} mask")
             check_mask_fits(mask, image, f"{side} mask")
-            base = MaskBase.over(image, snap_mask(mask, image.shape[:2]))
+            base = MaskBase.over(image, snap_mask(mask, image.shape[:2], f"{side} mask ({Path(path).name})"))
         except UserError as exc:
             return gr.skip(), gr.skip(), _fail(exc)
         return editor_value(base.view()), base, describe(side, image, base.mask)
