@@ -6,6 +6,7 @@ import io
 import shlex
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -188,6 +189,23 @@ def test_masks_with_hundreds_of_colours_are_refused_in_one_line(tmp_path, capsys
     err = capsys.readouterr().err
     assert "gradient.png: 512 colours, none covers 0.2% of it" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_refine_checks_the_seed_and_leaves_no_folder_on_failure(tmp_path):
+    """A seed of 1e25 (torch's overflow), below 0, fractional or empty is a one-line message before any work; a
+    request failing after its folder was made (a region without partner) leaves no edit-* folder either."""
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    values = PageValues(_editor(image), _editor(image), None, None, [], None, 1.0, 64, 10, 0)
+    visitor = SimpleNamespace(session_hash="visitor")
+    for seed, shown in ((1e25, "seed 1e+25: out of range"), (-1, "seed -1: out of range"),
+                        (2.5, "seed 2.5: out of range"), (None, "seed: empty")):
+        updates = list(h.refine(visitor, *values._replace(seed=seed)))
+        assert len(updates) == 1 and updates[0][1] == "not started", seed
+        assert shown in updates[0][-1] and "whole number from 0 to 4294967295" in updates[0][-1]
+    unpaired = values._replace(content=_editor(image, [_layer(image.shape[:2], slice(0, 50), BLUE)]))
+    assert "blue is painted on the content but not on the style" in list(h.refine(visitor, *unpaired))[0][-1]
+    assert list(tmp_path.iterdir()) == [] and h.stops == {}
 
 
 def test_before_after_shows_both_at_one_size():

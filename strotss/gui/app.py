@@ -3,8 +3,10 @@ result large beside the inputs as a before/after slider. Handlers live in `Handl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -143,20 +145,34 @@ class Handlers:
             "preview ready — Refine starts from it"
 
     def refine(self, request: gr.Request, *values: Any) -> Iterator[tuple]:
-        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs)."""
+        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs).
+
+        The edit's folder is made once the request is checked, and removed again unless the run finishes.
+        """
         stop = self.stops[request.session_hash] = threading.Event()
         keep = (gr.skip(),) * 4
         try:
             req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
-            job = req.job(Path(tempfile.mkdtemp(prefix="edit-", dir=self.root)), self.weights)
-            for p in run_refine(job, stop, self.every):
-                yield self.progress(req.content, p)
+            yield from self.run(req, stop)
         except JobCancelled:
             yield (gr.skip(), "cancelled", *keep, "Refine cancelled")
         except UserError as exc:
             yield (gr.skip(), "not started", *keep, _fail(exc))
         finally:
             self.stops.pop(request.session_hash, None)
+
+    def run(self, req: RefineRequest, stop: threading.Event) -> Iterator[tuple]:
+        """Run one checked request in a new edit folder, which is removed when the run fails or is cancelled."""
+        folder = Path(tempfile.mkdtemp(prefix="edit-", dir=self.root))
+        done = False
+        try:
+            with contextlib.closing(run_refine(req.job(folder, self.weights), stop, self.every)) as updates:
+                for p in updates:
+                    done = p.done
+                    yield self.progress(req.content, p)
+        finally:
+            if not done:
+                shutil.rmtree(folder, ignore_errors=True)
 
     @staticmethod
     def progress(content: np.ndarray, p: Progress) -> tuple:

@@ -24,6 +24,7 @@ from strotss.gui.points import as_array
 EditorValue = dict[str, Any]
 _NAMES = {v: k for k, v in PALETTE.items()}
 DISPLAY_LONG_SIDE = 768  # the before/after slider's images at most this size, unless the result is larger
+MAX_SEED = 2**32 - 1
 
 
 class Oversized(NamedTuple):
@@ -114,6 +115,20 @@ def before_after(content: np.ndarray, result: np.ndarray,
                  for img in (content, result))
 
 
+def check_seed(value: float | int | None) -> int:
+    """The seed box's value as an int from 0 to MAX_SEED; UserError for an empty, fractional or out-of-range one."""
+    ask = f"give a whole number from 0 to {MAX_SEED}"
+    if value is None:
+        raise UserError(f"seed: empty; {ask}")
+    try:
+        seed = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"seed {value!r}: not a number; {ask}") from None
+    if seed != value or not 0 <= seed <= MAX_SEED:
+        raise UserError(f"seed {value:g}: out of range; {ask}")
+    return seed
+
+
 @dataclass(frozen=True)
 class Preview:
     """A student preview and what it was made from; Refine starts from it only for the same content and size."""
@@ -161,7 +176,8 @@ class RefineRequest:
         preview = values.preview
         fits = preview is not None and preview.size == size and preview.content == digest(content)
         return cls(content, style, (content_mask, style_mask), as_array(values.pairs),
-                   preview.image if fits else None, float(values.alpha), size, int(values.iters), int(values.seed))
+                   preview.image if fits else None, float(values.alpha), size, int(values.iters),
+                   check_seed(values.seed))
 
     def job(self, folder: Path, weights: str | None = None) -> RefineJob:
         """The optimizer job for this request, saving its files in folder."""
