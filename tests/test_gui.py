@@ -126,6 +126,35 @@ def test_editor_decoding_stops_at_the_pixel_limit(tmp_path):
     assert editor.convert_and_format_image(small.getvalue()).shape == (20, 30, 4)
 
 
+def test_empty_and_non_image_uploads_get_one_line_messages(tmp_path):
+    """An empty file or a text file sent to an editor (as the page's API can) or to Load saved mask: a message naming
+    the file, not Gradio's raw PIL error with the server's temporary path; a broken layer is refused too."""
+    import gradio as gr
+    from gradio.data_classes import FileData
+    from gradio.components.image_editor import EditorData
+
+    from strotss.gui.app import limit_decoding
+
+    editor = limit_decoding(gr.ImageEditor(type="numpy", image_mode="RGBA", render=False), 600 * 600)
+    empty, text = tmp_path / "empty.png", tmp_path / "notes.png"
+    empty.write_bytes(b"")
+    text.write_text("this is not a picture")
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    for path, what in ((empty, "an empty file"), (text, "not an image")):
+        value = editor.preprocess(EditorData(background=FileData(path=str(path), orig_name=path.name), layers=[]))
+        message = h.image_loaded("content", value, None)[1]
+        assert f"content image ({path.name}): {what}" in message and "upload a JPEG, PNG" in message
+        assert str(tmp_path) not in message
+        picture = _editor(np.zeros((20, 30, 3), np.uint8))
+        assert f"content mask ({path.name}): {what}" in h.load_mask("content", str(path), picture, None)[2]
+    good = tmp_path / "good.png"
+    Image.new("RGB", (30, 20)).save(good)
+    broken = editor.preprocess(EditorData(background=FileData(path=str(good)), layers=[FileData(path=str(text))]))
+    values = PageValues(broken, _editor(np.zeros((20, 30, 3), np.uint8)), None, None, [], None, 1.0, 64, 10, 0)
+    with pytest.raises(UserError, match="content image: its painted layer is not a readable image"):
+        RefineRequest.from_page(values, 600 * 600)
+
+
 def test_request_from_page_values():
     """The request reads images and masks from the editors, keeps a preview only for the same content and size."""
     content = read_rgb(asset_path("content/kodak_kodim16.jpg"))

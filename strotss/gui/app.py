@@ -21,12 +21,12 @@ from PIL import Image
 
 from strotss.assets import asset_path
 from strotss.errors import UserError
-from strotss.gui.inputs import DEFAULT_MAX_PIXELS, check_mask_fits, load_upload
+from strotss.gui.inputs import DEFAULT_MAX_PIXELS, UPLOAD_FORMATS, check_mask_fits, limit_words, load_upload
 from strotss.gui.jobs import JobCancelled, Progress, run_refine
 from strotss.gui.masks import PALETTE, brush_colours, snap_mask
 from strotss.gui.points import add_click, format_pairs
-from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, before_after,
-                                 describe, digest, editor_value, read_side)
+from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, Unreadable,
+                                 before_after, describe, digest, editor_value, read_side)
 from strotss.student import Student
 from strotss.teacher.config import COARSEST, StrotssConfig
 
@@ -54,22 +54,36 @@ def bundled(side: str) -> list[str]:
 
 def limit_decoding(editor: gr.ImageEditor, max_pixels: int) -> gr.ImageEditor:
     """Make an editor read each image's size from its header and pass Oversized instead of decoding one over
-    max_pixels (the browser sends uploads as PNG blobs; this keeps --max-pixels a limit on what the server decodes)."""
+    max_pixels, and Unreadable instead of Gradio's raw error for an empty or broken file (the browser sends uploads
+    as PNG blobs; this keeps --max-pixels a limit on what the server decodes)."""
     decode = editor.convert_and_format_image
 
     def checked(file: FileData | bytes | None, flatten_on_white: bool = False) -> Any:
-        if file is not None:
-            try:
-                with Image.open(file.path if isinstance(file, FileData) else io.BytesIO(file)) as img:
-                    width, height = img.size
-            except (OSError, ValueError, Image.DecompressionBombError):
-                width = height = 0  # Gradio's own decoding reports it
+        if file is None:
+            return None
+        name = (file.orig_name or Path(file.path).name) if isinstance(file, FileData) else "pasted image"
+        try:
+            with Image.open(file.path if isinstance(file, FileData) else io.BytesIO(file)) as img:
+                width, height = img.size
             if width * height > max_pixels:
                 return Oversized(width, height)
-        return decode(file, flatten_on_white)
+            return decode(file, flatten_on_white)
+        except Image.DecompressionBombError:
+            return Unreadable(name, f"over Pillow's safety limit of {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP and "
+                                    f"{limit_words(max_pixels)}")
+        except (OSError, ValueError, SyntaxError):
+            return Unreadable(name, f"{_what_is_wrong(file)}; {UPLOAD_FORMATS}")
 
     editor.convert_and_format_image = checked  # an instance attribute: a subclass would make Gradio write a .pyi
     return editor
+
+
+def _what_is_wrong(file: FileData | bytes) -> str:
+    """Why an uploaded file (or pasted bytes) that Pillow cannot read is unusable, in words."""
+    if isinstance(file, FileData) and not Path(file.path).is_file():
+        return "no longer on the server (uploads are kept for an hour)"
+    size = Path(file.path).stat().st_size if isinstance(file, FileData) else len(file)
+    return "an empty file" if size == 0 else "not an image, or a broken one"
 
 
 @dataclass

@@ -34,11 +34,25 @@ class Oversized(NamedTuple):
     height: int
 
 
+class Unreadable(NamedTuple):
+    """Stands in for an editor file that is empty or not a readable image (Gradio would raise a raw error)."""
+
+    file: str
+    reason: str
+
+    def error(self, name: str) -> UserError:
+        """The one-line error for this file as the page's `name` (content image, style image)."""
+        return UserError(f"{name} ({self.file}): {self.reason}")
+
+
 def editor_image(value: EditorValue | None, max_pixels: int, name: str) -> np.ndarray:
-    """The editor's background as H×W×3 uint8 (transparency flattened on white); UserError if missing or too large."""
+    """The editor's background as H×W×3 uint8 (transparency flattened on white); UserError if missing, unreadable
+    or too large."""
     background = (value or {}).get("background")
     if background is None:
         raise UserError(f"{name}: none loaded; drop, paste or upload one into its editor, or pick a bundled one")
+    if isinstance(background, Unreadable):
+        raise background.error(name)
     if isinstance(background, Oversized):
         check_pixels(background.width, background.height, max_pixels, name)
     image = np.asarray(background)
@@ -80,6 +94,9 @@ def read_side(value: EditorValue | None, base: MaskBase | None, max_pixels: int,
     mask's tinted view; the background itself with only the paint once something else was uploaded."""
     shown = editor_image(value, max_pixels, name)
     layers = (value or {}).get("layers")
+    for layer in layers or []:
+        if isinstance(layer, (Unreadable, Oversized)):
+            raise UserError(f"{name}: its painted layer is not a readable image of the editor's size; repaint it")
     if base is not None and base.image.shape == shown.shape and base.shown == digest(shown):
         return base.image, layers_to_mask(layers, shown.shape[:2], base.mask)
     return shown, layers_to_mask(layers, shown.shape[:2])
