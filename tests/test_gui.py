@@ -155,6 +155,56 @@ def test_empty_and_non_image_uploads_get_one_line_messages(tmp_path):
         RefineRequest.from_page(values, 600 * 600)
 
 
+def _free_port() -> int:
+    """An unused TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_served_page_caps_uploads_and_serves_no_work_folder_file(tmp_path, monkeypatch):
+    """Real HTTP to the launched page on 127.0.0.1: an upload over the cap is refused (413) and not kept; a checkpoint
+    in the work folder is not served; empty and non-image files sent to the page's API get one-line messages; a mask
+    upload is deleted once read."""
+    import httpx
+    from gradio_client import Client, handle_file
+
+    from strotss.gui.app import launch, upload_limit
+
+    uploads, work = tmp_path / "gradio-uploads", tmp_path / "work"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    checkpoint = work / "run" / "last.ckpt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"weights")
+    port = _free_port()
+    demo = launch("127.0.0.1", port, work, block=False, model=None, max_pixels=600 * 600)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=60) as web:
+            assert web.get(f"/gradio_api/file={checkpoint}").status_code == 403
+            big = web.post("/gradio_api/upload", files={"files": ("big.png", b"\0" * (upload_limit(600 * 600) + 1))})
+            assert big.status_code == 413 and not list(uploads.rglob("big.png"))
+            small = web.post("/gradio_api/upload", files={"files": ("small.png", b"\0" * 1000)})
+            assert small.status_code == 200 and Path(small.json()[0]).is_file()
+        client = Client(url, verbose=False)
+        for name, data, what in (("empty.png", b"", "an empty file"), ("notes.png", b"not a picture", "not an image")):
+            (tmp_path / name).write_bytes(data)
+            editor = {"background": handle_file(str(tmp_path / name)), "layers": [], "composite": None}
+            message = client.predict(editor, api_name="/content_upload")[-1]
+            assert f"content image ({name}): {what}" in message and str(uploads) not in message
+        image = tmp_path / "photo.png"
+        Image.new("RGB", (90, 60), "gray").save(image)
+        editor = {"background": handle_file(str(image)), "layers": [], "composite": None}
+        mask = tmp_path / "my_mask.png"
+        Image.new("RGB", (90, 60), "blue").save(mask)
+        message = client.predict(handle_file(str(mask)), editor, api_name="/content_mask")[-1]
+        assert message == "content image 90×60 px · regions blue" and not list(uploads.rglob("my_mask.png"))
+    finally:
+        demo.close()
+
+
 def test_request_from_page_values():
     """The request reads images and masks from the editors, keeps a preview only for the same content and size."""
     content = read_rgb(asset_path("content/kodak_kodim16.jpg"))

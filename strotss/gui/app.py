@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 from gradio.data_classes import FileData
+from gradio.utils import get_upload_folder
 from PIL import Image
 
 from strotss.assets import asset_path
@@ -34,6 +35,7 @@ ASSETS = Path(str(asset_path("content"))).parent
 SIDES = ("content", "style")
 FIRST_PAIR = {"content": "kodak_kodim16.jpg", "style": "pnst_vg_wheat_field.jpg"}  # shown on a first visit
 DEFAULT_SIZE = 256
+CACHE_LIFETIME = (600, 3600)  # every 10 minutes, delete uploads and cached images over an hour old (all at exit)
 INTRO = """# strotss — guided region edits
 Drop, paste or pick a **content** photo and a **style** painting, paint matching regions with the **same colour** on
 both ({palette}; unpainted parts pair with each other), then **Preview** (real-time student) or **Refine** (optimizer,
@@ -45,6 +47,21 @@ def _fail(exc: UserError) -> str:
     """Show a user error as a toast and return it as the page's one-line message."""
     gr.Warning(str(exc))
     return f"⚠️ **{exc}**"
+
+
+@contextlib.contextmanager
+def _consumed(upload: str) -> Iterator[None]:
+    """Delete an uploaded file once it has been read, usable or not, if it is in Gradio's upload folder (never a file
+    of ours passed by a test or a caller)."""
+    try:
+        yield
+    finally:
+        path, folder = Path(upload).resolve(), Path(get_upload_folder()).resolve()
+        if path.is_relative_to(folder):
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # Gradio's per-upload folder, unless another file is in it
+                if path.parent != folder:
+                    path.parent.rmdir()
 
 
 def bundled(side: str) -> list[str]:
@@ -139,7 +156,8 @@ class Handlers:
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, _ = read_side(value, base, self.max_pixels, f"{side} image")
-            mask = load_upload(path, self.max_pixels, f"{side} mask")
+            with _consumed(path):
+                mask = load_upload(path, self.max_pixels, f"{side} mask")
             check_mask_fits(mask, image, f"{side} mask")
             base = MaskBase.over(image, snap_mask(mask, image.shape[:2], f"{side} mask ({Path(path).name})"))
         except UserError as exc:
@@ -183,6 +201,8 @@ class Handlers:
             with contextlib.closing(run_refine(req.job(folder, self.weights), stop, self.every)) as updates:
                 for p in updates:
                     done = p.done
+                    if done:
+                        publish(p.files)
                     yield self.progress(req.content, p)
         finally:
             if not done:
@@ -203,6 +223,11 @@ class Handlers:
         if request.session_hash in self.stops:
             self.stops[request.session_hash].set()
         return "cancelling…"
+
+
+def publish(files: list[Path]) -> None:
+    """Let the page serve these files (a finished edit's downloads) from the work folder, and nothing else there."""
+    gr.set_static_paths([Path(f).resolve() for f in files])
 
 
 @dataclass
@@ -319,15 +344,19 @@ def wire(h: Handlers, sides: dict[str, Side], controls: Controls, results: Resul
          preview: gr.State, message: gr.Markdown) -> None:
     """Connect the events: uploads and picks per side, Preview, Refine and Cancel."""
     for side, s in sides.items():
-        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base], [s.view, message])
-        s.pick.input(functools.partial(h.pick, side), s.pick, [s.editor, s.base, s.view, message])
-        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base], [s.editor, s.base, message])
+        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base], [s.view, message],
+                        api_name=f"{side}_upload")
+        s.pick.input(functools.partial(h.pick, side), s.pick, [s.editor, s.base, s.view, message],
+                     api_name=f"{side}_pick")
+        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base], [s.editor, s.base, message],
+                      api_name=f"{side}_mask")
     page = PageValues(sides["content"].editor, sides["style"].editor, sides["content"].base, sides["style"].base,
                       pairs, preview, controls.alpha, controls.size, controls.iters, controls.seed)
-    controls.preview.click(h.preview, list(page), [results.slider, preview, message], concurrency_limit=2)
+    controls.preview.click(h.preview, list(page), [results.slider, preview, message], concurrency_limit=2,
+                           api_name="preview")
     job = controls.refine.click(h.refine, list(page), results.outputs(message), concurrency_limit=1,
-                                concurrency_id="refine")
-    controls.cancel.click(h.cancel, None, results.status, cancels=[job], queue=False)
+                                concurrency_id="refine", api_name="refine")
+    controls.cancel.click(h.cancel, None, results.status, cancels=[job], queue=False, api_name="cancel")
 
 
 def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -338,7 +367,7 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
     h = Handlers(root, max_pixels, Student(model) if model else None, weights, every)
     pair = h.first_pair()
     first = h.first_preview(pair)
-    with gr.Blocks(title="strotss — guided edits") as demo:
+    with gr.Blocks(title="strotss — guided edits", delete_cache=CACHE_LIFETIME) as demo:
         gr.Markdown(INTRO.format(palette=", ".join(PALETTE)))
         message = gr.Markdown(elem_id="message")
         controls = control_row(h.student is not None)
@@ -354,11 +383,20 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
     return demo
 
 
+def upload_limit(max_pixels: int) -> int:
+    """The largest upload in bytes: an uncompressed 8-bit RGBA image at the pixel limit, plus 1 MiB of headers."""
+    return 4 * max_pixels + 2**20
+
+
 def launch(host: str = "127.0.0.1", port: int | None = None, workdir: str | Path | None = None,
-           block: bool = True, **kwargs: Any) -> gr.Blocks:
-    """Build the app and serve it (until interrupted when block); returns the running Blocks."""
+           block: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS, **kwargs: Any) -> gr.Blocks:
+    """Build the app and serve it (until interrupted when block); returns the running Blocks.
+
+    Uploads are capped at upload_limit(max_pixels); no folder is served as a whole: the work folder's files reach
+    the page only as the downloads of finished edits (publish) or as copies in Gradio's own cache.
+    """
     root = Path(workdir or tempfile.mkdtemp(prefix="strotss-gui-"))
-    demo = build_app(root, **kwargs)
-    demo.launch(server_name=host, server_port=port, allowed_paths=[str(root)], show_error=True,
+    demo = build_app(root, max_pixels=max_pixels, **kwargs)
+    demo.launch(server_name=host, server_port=port, max_file_size=upload_limit(max_pixels), show_error=True,
                 prevent_thread_lock=not block)
     return demo
