@@ -6,6 +6,7 @@ import io
 import shlex
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -125,6 +126,85 @@ def test_editor_decoding_stops_at_the_pixel_limit(tmp_path):
     assert editor.convert_and_format_image(small.getvalue()).shape == (20, 30, 4)
 
 
+def test_empty_and_non_image_uploads_get_one_line_messages(tmp_path):
+    """An empty file or a text file sent to an editor (as the page's API can) or to Load saved mask: a message naming
+    the file, not Gradio's raw PIL error with the server's temporary path; a broken layer is refused too."""
+    import gradio as gr
+    from gradio.data_classes import FileData
+    from gradio.components.image_editor import EditorData
+
+    from strotss.gui.app import limit_decoding
+
+    editor = limit_decoding(gr.ImageEditor(type="numpy", image_mode="RGBA", render=False), 600 * 600)
+    empty, text = tmp_path / "empty.png", tmp_path / "notes.png"
+    empty.write_bytes(b"")
+    text.write_text("this is not a picture")
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    for path, what in ((empty, "an empty file"), (text, "not an image")):
+        value = editor.preprocess(EditorData(background=FileData(path=str(path), orig_name=path.name), layers=[]))
+        message = h.image_loaded("content", value, None)[1]
+        assert f"content image ({path.name}): {what}" in message and "upload a JPEG, PNG" in message
+        assert str(tmp_path) not in message
+        picture = _editor(np.zeros((20, 30, 3), np.uint8))
+        assert f"content mask ({path.name}): {what}" in h.load_mask("content", str(path), picture, None)[2]
+    good = tmp_path / "good.png"
+    Image.new("RGB", (30, 20)).save(good)
+    broken = editor.preprocess(EditorData(background=FileData(path=str(good)), layers=[FileData(path=str(text))]))
+    values = PageValues(broken, _editor(np.zeros((20, 30, 3), np.uint8)), None, None, [], None, 1.0, 64, 10, 0)
+    with pytest.raises(UserError, match="content image: its painted layer is not a readable image"):
+        RefineRequest.from_page(values, 600 * 600)
+
+
+def _free_port() -> int:
+    """An unused TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_served_page_caps_uploads_and_serves_no_work_folder_file(tmp_path, monkeypatch):
+    """Real HTTP to the launched page on 127.0.0.1: an upload over the cap is refused (413) and not kept; a checkpoint
+    in the work folder is not served; empty and non-image files sent to the page's API get one-line messages; a mask
+    upload is deleted once read."""
+    import httpx
+    from gradio_client import Client, handle_file
+
+    from strotss.gui.app import launch, upload_limit
+
+    uploads, work = tmp_path / "gradio-uploads", tmp_path / "work"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    checkpoint = work / "run" / "last.ckpt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"weights")
+    port = _free_port()
+    demo = launch("127.0.0.1", port, work, block=False, model=None, max_pixels=600 * 600)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=60) as web:
+            assert web.get(f"/gradio_api/file={checkpoint}").status_code == 403
+            big = web.post("/gradio_api/upload", files={"files": ("big.png", b"\0" * (upload_limit(600 * 600) + 1))})
+            assert big.status_code == 413 and not list(uploads.rglob("big.png"))
+            small = web.post("/gradio_api/upload", files={"files": ("small.png", b"\0" * 1000)})
+            assert small.status_code == 200 and Path(small.json()[0]).is_file()
+        client = Client(url, verbose=False)
+        for name, data, what in (("empty.png", b"", "an empty file"), ("notes.png", b"not a picture", "not an image")):
+            (tmp_path / name).write_bytes(data)
+            editor = {"background": handle_file(str(tmp_path / name)), "layers": [], "composite": None}
+            message = client.predict(editor, api_name="/content_upload")[-1]
+            assert f"content image ({name}): {what}" in message and str(uploads) not in message
+        image = tmp_path / "photo.png"
+        Image.new("RGB", (90, 60), "gray").save(image)
+        editor = {"background": handle_file(str(image)), "layers": [], "composite": None}
+        mask = tmp_path / "my_mask.png"
+        Image.new("RGB", (90, 60), "blue").save(mask)
+        message = client.predict(handle_file(str(mask)), editor, api_name="/content_mask")[-1]
+        assert message == "content image 90×60 px · regions blue" and not list(uploads.rglob("my_mask.png"))
+    finally:
+        demo.close()
+
+
 def test_request_from_page_values():
     """The request reads images and masks from the editors, keeps a preview only for the same content and size."""
     content = read_rgb(asset_path("content/kodak_kodim16.jpg"))
@@ -160,6 +240,51 @@ def test_handlers_answer_with_one_line_messages(tmp_path):
     assert base is None and view.shape == (405, 512, 3) and message.startswith("style image 512×405 px")
     values = PageValues(_editor(image), _editor(image), None, None, [], None, 1.0, 64, 10, 0)
     assert "Preview is off" in h.preview(*values)[2]
+
+
+def _many_colour_mask(path: Path, hw: tuple[int, int], levels: int) -> Path:
+    """A mask cycling through levels³ colours (levels per channel), each covering 1/levels³ of it."""
+    steps = np.linspace(0, 255, levels).astype(np.uint8)
+    colours = np.stack(np.meshgrid(steps, steps, steps, indexing="ij"), -1).reshape(-1, 3)
+    Image.fromarray(colours[np.arange(hw[0] * hw[1]).reshape(hw) % len(colours)]).save(path)
+    return path
+
+
+def test_masks_with_hundreds_of_colours_are_refused_in_one_line(tmp_path, capsys):
+    """512 colours (8 levels per channel) on Load saved mask and on `optimize --regions`: the count, the limit and
+    what to do, in one line, instead of numpy's broadcasting ValueError; 64 colours are over the limit too."""
+    image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    mask = _many_colour_mask(tmp_path / "gradient.png", image.shape[:2], 8)
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    message = h.load_mask("content", str(mask), _editor(image), None)[2]
+    assert "content mask (gradient.png): 512 colours, none covers 0.2% of it; a region mask needs 1 to 32 flat " \
+           "colours" in message and "repaint it with a few solid colours" in message
+    message = h.load_mask("content", str(_many_colour_mask(tmp_path / "m.png", image.shape[:2], 4)), _editor(image),
+                          None)[2]
+    assert "64 colours, 64 regions" in message
+    out = tmp_path / "out.png"
+    assert main(["optimize", str(asset_path("content/kodak_kodim16.jpg")), str(asset_path("style/pnst_vg_wheat_field.jpg")),
+                 "-o", str(out), "--regions", str(mask), str(asset_path("guidance/style_mask.png"))]) == 2
+    err = capsys.readouterr().err
+    assert "gradient.png: 512 colours, none covers 0.2% of it" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_refine_checks_the_seed_and_leaves_no_folder_on_failure(tmp_path):
+    """A seed of 1e25 (torch's overflow), below 0, fractional or empty is a one-line message before any work; a
+    request failing after its folder was made (a region without partner) leaves no edit-* folder either."""
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+    values = PageValues(_editor(image), _editor(image), None, None, [], None, 1.0, 64, 10, 0)
+    visitor = SimpleNamespace(session_hash="visitor")
+    for seed, shown in ((1e25, "seed 1e+25: out of range"), (-1, "seed -1: out of range"),
+                        (2.5, "seed 2.5: out of range"), (None, "seed: empty")):
+        updates = list(h.refine(visitor, *values._replace(seed=seed)))
+        assert len(updates) == 1 and updates[0][1] == "not started", seed
+        assert shown in updates[0][-1] and "whole number from 0 to 4294967295" in updates[0][-1]
+    unpaired = values._replace(content=_editor(image, [_layer(image.shape[:2], slice(0, 50), BLUE)]))
+    assert "blue is painted on the content but not on the style" in list(h.refine(visitor, *unpaired))[0][-1]
+    assert list(tmp_path.iterdir()) == [] and h.stops == {}
 
 
 def test_before_after_shows_both_at_one_size():

@@ -3,8 +3,10 @@ result large beside the inputs as a before/after slider. Handlers live in `Handl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -15,16 +17,17 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 from gradio.data_classes import FileData
+from gradio.utils import get_upload_folder
 from PIL import Image
 
 from strotss.assets import asset_path
 from strotss.errors import UserError
-from strotss.gui.inputs import DEFAULT_MAX_PIXELS, load_upload
+from strotss.gui.inputs import DEFAULT_MAX_PIXELS, UPLOAD_FORMATS, limit_words, load_upload
 from strotss.gui.jobs import JobCancelled, Progress, run_refine
 from strotss.gui.masks import PALETTE, brush_colours, snap_mask
 from strotss.gui.points import add_click, format_pairs
-from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, before_after,
-                                 describe, digest, editor_value, read_side)
+from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, Unreadable,
+                                 before_after, describe, digest, editor_value, read_side)
 from strotss.imageio import check_mask_fits
 from strotss.student import Student
 from strotss.teacher.config import COARSEST, StrotssConfig
@@ -34,6 +37,7 @@ SIDES = ("content", "style")
 FIRST_PAIR = {"content": "kodak_kodim16.jpg", "style": "pnst_vg_wheat_field.jpg"}  # shown on a first visit
 DEFAULT_SIZE = 256
 DEFAULT_ITERS = StrotssConfig.iters // 2  # a page wants its result in a minute or two
+CACHE_LIFETIME = (600, 3600)  # every 10 minutes, delete uploads and cached images over an hour old (all at exit)
 INTRO = """# strotss — guided region edits
 Drop, paste or pick a **content** photo and a **style** painting, paint matching regions with the **same colour** on
 both ({palette}; unpainted parts pair with each other), then **Preview** (real-time student) or **Refine** (optimizer,
@@ -47,6 +51,21 @@ def _fail(exc: UserError) -> str:
     return f"⚠️ **{exc}**"
 
 
+@contextlib.contextmanager
+def _consumed(upload: str) -> Iterator[None]:
+    """Delete an uploaded file once it has been read, usable or not, if it is in Gradio's upload folder (never a file
+    of ours passed by a test or a caller)."""
+    try:
+        yield
+    finally:
+        path, folder = Path(upload).resolve(), Path(get_upload_folder()).resolve()
+        if path.is_relative_to(folder):
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # Gradio's per-upload folder, unless another file is in it
+                if path.parent != folder:
+                    path.parent.rmdir()
+
+
 def bundled(side: str) -> list[str]:
     """File names of the bundled sample images of one side (content or style)."""
     return sorted(p.name for p in (ASSETS / side).iterdir() if p.suffix == ".jpg")
@@ -54,22 +73,36 @@ def bundled(side: str) -> list[str]:
 
 def limit_decoding(editor: gr.ImageEditor, max_pixels: int) -> gr.ImageEditor:
     """Make an editor read each image's size from its header and pass Oversized instead of decoding one over
-    max_pixels (the browser sends uploads as PNG blobs; this keeps --max-pixels a limit on what the server decodes)."""
+    max_pixels, and Unreadable instead of Gradio's raw error for an empty or broken file (the browser sends uploads
+    as PNG blobs; this keeps --max-pixels a limit on what the server decodes)."""
     decode = editor.convert_and_format_image
 
     def checked(file: FileData | bytes | None, flatten_on_white: bool = False) -> Any:
-        if file is not None:
-            try:
-                with Image.open(file.path if isinstance(file, FileData) else io.BytesIO(file)) as img:
-                    width, height = img.size
-            except (OSError, ValueError, Image.DecompressionBombError):
-                width = height = 0  # Gradio's own decoding reports it
+        if file is None:
+            return None
+        name = (file.orig_name or Path(file.path).name) if isinstance(file, FileData) else "pasted image"
+        try:
+            with Image.open(file.path if isinstance(file, FileData) else io.BytesIO(file)) as img:
+                width, height = img.size
             if width * height > max_pixels:
                 return Oversized(width, height)
-        return decode(file, flatten_on_white)
+            return decode(file, flatten_on_white)
+        except Image.DecompressionBombError:
+            return Unreadable(name, f"over Pillow's safety limit of {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP and "
+                                    f"{limit_words(max_pixels)}")
+        except (OSError, ValueError, SyntaxError):
+            return Unreadable(name, f"{_what_is_wrong(file)}; {UPLOAD_FORMATS}")
 
     editor.convert_and_format_image = checked  # an instance attribute: a subclass would make Gradio write a .pyi
     return editor
+
+
+def _what_is_wrong(file: FileData | bytes) -> str:
+    """Why an uploaded file (or pasted bytes) that Pillow cannot read is unusable, in words."""
+    if isinstance(file, FileData) and not Path(file.path).is_file():
+        return "no longer on the server (uploads are kept for an hour)"
+    size = Path(file.path).stat().st_size if isinstance(file, FileData) else len(file)
+    return "an empty file" if size == 0 else "not an image, or a broken one"
 
 
 @dataclass
@@ -125,9 +158,10 @@ class Handlers:
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, _ = read_side(value, base, self.max_pixels, f"{side} image")
-            mask = load_upload(path, self.max_pixels, f"{side} mask")
+            with _consumed(path):
+                mask = load_upload(path, self.max_pixels, f"{side} mask")
             check_mask_fits(mask.shape[:2], image.shape[:2], f"{side} mask")
-            base = MaskBase.over(image, snap_mask(mask, image.shape[:2]))
+            base = MaskBase.over(image, snap_mask(mask, image.shape[:2], f"{side} mask ({Path(path).name})"))
         except UserError as exc:
             return gr.skip(), gr.skip(), _fail(exc)
         return editor_value(base.view()), base, describe(side, image, base.mask)
@@ -145,20 +179,36 @@ class Handlers:
             "preview ready — Refine starts from it"
 
     def refine(self, request: gr.Request, *values: Any) -> Iterator[tuple]:
-        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs)."""
+        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs).
+
+        The edit's folder is made once the request is checked, and removed again unless the run finishes.
+        """
         stop = self.stops[request.session_hash] = threading.Event()
         keep = (gr.skip(),) * 4
         try:
             req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
-            job = req.job(Path(tempfile.mkdtemp(prefix="edit-", dir=self.root)), self.weights)
-            for p in run_refine(job, stop, self.every):
-                yield self.progress(req.content, p)
+            yield from self.run(req, stop)
         except JobCancelled:
             yield (gr.skip(), "cancelled", *keep, "Refine cancelled")
         except UserError as exc:
             yield (gr.skip(), "not started", *keep, _fail(exc))
         finally:
             self.stops.pop(request.session_hash, None)
+
+    def run(self, req: RefineRequest, stop: threading.Event) -> Iterator[tuple]:
+        """Run one checked request in a new edit folder, which is removed when the run fails or is cancelled."""
+        folder = Path(tempfile.mkdtemp(prefix="edit-", dir=self.root))
+        done = False
+        try:
+            with contextlib.closing(run_refine(req.job(folder, self.weights), stop, self.every)) as updates:
+                for p in updates:
+                    done = p.done
+                    if done:
+                        publish(p.files)
+                    yield self.progress(req.content, p)
+        finally:
+            if not done:
+                shutil.rmtree(folder, ignore_errors=True)
 
     @staticmethod
     def progress(content: np.ndarray, p: Progress) -> tuple:
@@ -175,6 +225,11 @@ class Handlers:
         if request.session_hash in self.stops:
             self.stops[request.session_hash].set()
         return "cancelling…"
+
+
+def publish(files: list[Path]) -> None:
+    """Let the page serve these files (a finished edit's downloads) from the work folder, and nothing else there."""
+    gr.set_static_paths([Path(f).resolve() for f in files])
 
 
 @dataclass
@@ -291,15 +346,19 @@ def wire(h: Handlers, sides: dict[str, Side], controls: Controls, results: Resul
          preview: gr.State, message: gr.Markdown) -> None:
     """Connect the events: uploads and picks per side, Preview, Refine and Cancel."""
     for side, s in sides.items():
-        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base], [s.view, message])
-        s.pick.input(functools.partial(h.pick, side), s.pick, [s.editor, s.base, s.view, message])
-        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base], [s.editor, s.base, message])
+        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base], [s.view, message],
+                        api_name=f"{side}_upload")
+        s.pick.input(functools.partial(h.pick, side), s.pick, [s.editor, s.base, s.view, message],
+                     api_name=f"{side}_pick")
+        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base], [s.editor, s.base, message],
+                      api_name=f"{side}_mask")
     page = PageValues(sides["content"].editor, sides["style"].editor, sides["content"].base, sides["style"].base,
                       pairs, preview, controls.alpha, controls.size, controls.iters, controls.seed)
-    controls.preview.click(h.preview, list(page), [results.slider, preview, message], concurrency_limit=2)
+    controls.preview.click(h.preview, list(page), [results.slider, preview, message], concurrency_limit=2,
+                           api_name="preview")
     job = controls.refine.click(h.refine, list(page), results.outputs(message), concurrency_limit=1,
-                                concurrency_id="refine")
-    controls.cancel.click(h.cancel, None, results.status, cancels=[job], queue=False)
+                                concurrency_id="refine", api_name="refine")
+    controls.cancel.click(h.cancel, None, results.status, cancels=[job], queue=False, api_name="cancel")
 
 
 def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -310,7 +369,7 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
     h = Handlers(root, max_pixels, Student(model) if model else None, weights, every)
     pair = h.first_pair()
     first = h.first_preview(pair)
-    with gr.Blocks(title="strotss — guided edits") as demo:
+    with gr.Blocks(title="strotss — guided edits", delete_cache=CACHE_LIFETIME) as demo:
         gr.Markdown(INTRO.format(palette=", ".join(PALETTE)))
         message = gr.Markdown(elem_id="message")
         controls = control_row(h.student is not None)
@@ -326,11 +385,20 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
     return demo
 
 
+def upload_limit(max_pixels: int) -> int:
+    """The largest upload in bytes: an uncompressed 8-bit RGBA image at the pixel limit, plus 1 MiB of headers."""
+    return 4 * max_pixels + 2**20
+
+
 def launch(host: str = "127.0.0.1", port: int | None = None, workdir: str | Path | None = None,
-           block: bool = True, **kwargs: Any) -> gr.Blocks:
-    """Build the app and serve it (until interrupted when block); returns the running Blocks."""
+           block: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS, **kwargs: Any) -> gr.Blocks:
+    """Build the app and serve it (until interrupted when block); returns the running Blocks.
+
+    Uploads are capped at upload_limit(max_pixels); no folder is served as a whole: the work folder's files reach
+    the page only as the downloads of finished edits (publish) or as copies in Gradio's own cache.
+    """
     root = Path(workdir or tempfile.mkdtemp(prefix="strotss-gui-"))
-    demo = build_app(root, **kwargs)
-    demo.launch(server_name=host, server_port=port, allowed_paths=[str(root)], show_error=True,
+    demo = build_app(root, max_pixels=max_pixels, **kwargs)
+    demo.launch(server_name=host, server_port=port, max_file_size=upload_limit(max_pixels), show_error=True,
                 prevent_thread_lock=not block)
     return demo

@@ -17,7 +17,7 @@ import numpy as np
 
 from strotss.errors import UserError
 from strotss.imageio import resize_nearest, write_image
-from strotss.teacher.guidance import (RegionMasks, UnpairedRegion, dominant_colours, merge_colours, region_masks,
+from strotss.teacher.guidance import (RegionMasks, UnpairedRegion, merge_colours, region_colours, region_masks,
                                      snap_to_palette)
 
 PALETTE = {
@@ -53,10 +53,11 @@ def layers_to_mask(layers: list[np.ndarray] | None, hw: tuple[int, int], base: n
     return mask
 
 
-def snap_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """Map an uploaded colour mask's colours to the palette (near-black = unpainted) at size hw."""
+def snap_mask(mask: np.ndarray, hw: tuple[int, int], name: str = "mask") -> np.ndarray:
+    """Map an uploaded colour mask's colours to the palette (near-black = unpainted) at size hw; UserError, naming
+    it, for a mask without a few clear region colours."""
     mask = resize_nearest(mask, hw)
-    colours = merge_colours(dominant_colours(mask))
+    colours = merge_colours(region_colours(mask, name))
     labels = snap_to_palette(mask, colours)
     out = np.zeros_like(mask)
     taken: dict[tuple[int, ...], tuple[int, ...]] = {}

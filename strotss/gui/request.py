@@ -24,6 +24,7 @@ from strotss.gui.points import as_array
 EditorValue = dict[str, Any]
 _NAMES = {v: k for k, v in PALETTE.items()}
 DISPLAY_LONG_SIDE = 768  # the before/after slider's images at most this size, unless the result is larger
+MAX_SEED = 2**32 - 1
 
 
 class Oversized(NamedTuple):
@@ -33,11 +34,25 @@ class Oversized(NamedTuple):
     height: int
 
 
+class Unreadable(NamedTuple):
+    """Stands in for an editor file that is empty or not a readable image (Gradio would raise a raw error)."""
+
+    file: str
+    reason: str
+
+    def error(self, name: str) -> UserError:
+        """The one-line error for this file as the page's `name` (content image, style image)."""
+        return UserError(f"{name} ({self.file}): {self.reason}")
+
+
 def editor_image(value: EditorValue | None, max_pixels: int, name: str) -> np.ndarray:
-    """The editor's background as H×W×3 uint8 (transparency flattened on white); UserError if missing or too large."""
+    """The editor's background as H×W×3 uint8 (transparency flattened on white); UserError if missing, unreadable
+    or too large."""
     background = (value or {}).get("background")
     if background is None:
         raise UserError(f"{name}: none loaded; drop, paste or upload one into its editor, or pick a bundled one")
+    if isinstance(background, Unreadable):
+        raise background.error(name)
     if isinstance(background, Oversized):
         check_pixels(background.width, background.height, max_pixels, name)
     image = np.asarray(background)
@@ -79,6 +94,9 @@ def read_side(value: EditorValue | None, base: MaskBase | None, max_pixels: int,
     mask's tinted view; the background itself with only the paint once something else was uploaded."""
     shown = editor_image(value, max_pixels, name)
     layers = (value or {}).get("layers")
+    for layer in layers or []:
+        if isinstance(layer, (Unreadable, Oversized)):
+            raise UserError(f"{name}: its painted layer is not a readable image of the editor's size; repaint it")
     if base is not None and base.image.shape == shown.shape and base.shown == digest(shown):
         return base.image, layers_to_mask(layers, shown.shape[:2], base.mask)
     return shown, layers_to_mask(layers, shown.shape[:2])
@@ -112,6 +130,20 @@ def before_after(content: np.ndarray, result: np.ndarray,
     size = (max(1, round(result.shape[1] * scale)), max(1, round(result.shape[0] * scale)))
     return tuple(img if img.shape[1::-1] == size else np.asarray(Image.fromarray(img).resize(size, Image.BILINEAR))
                  for img in (content, result))
+
+
+def check_seed(value: float | int | None) -> int:
+    """The seed box's value as an int from 0 to MAX_SEED; UserError for an empty, fractional or out-of-range one."""
+    ask = f"give a whole number from 0 to {MAX_SEED}"
+    if value is None:
+        raise UserError(f"seed: empty; {ask}")
+    try:
+        seed = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"seed {value!r}: not a number; {ask}") from None
+    if seed != value or not 0 <= seed <= MAX_SEED:
+        raise UserError(f"seed {value:g}: out of range; {ask}")
+    return seed
 
 
 @dataclass(frozen=True)
@@ -161,7 +193,8 @@ class RefineRequest:
         preview = values.preview
         fits = preview is not None and preview.size == size and preview.content == digest(content)
         return cls(content, style, (content_mask, style_mask), as_array(values.pairs),
-                   preview.image if fits else None, float(values.alpha), size, int(values.iters), int(values.seed))
+                   preview.image if fits else None, float(values.alpha), size, int(values.iters),
+                   check_seed(values.seed))
 
     def job(self, folder: Path, weights: str | None = None) -> RefineJob:
         """The optimizer job for this request, saving its files in folder."""

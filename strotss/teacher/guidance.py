@@ -20,6 +20,8 @@ from strotss.textfiles import read_text
 
 MIN_REGION_FRACTION = 0.002  # colours covering less than this are JPEG noise, not regions
 MERGE_DISTANCE = 60.0        # dominant colours closer than this (RGB, 0–255) are one region colour
+MAX_REGION_COLOURS = 32      # more region colours than this in one mask: a photo or a gradient, not a mask
+MIN_REGION_COVERAGE = 0.5    # region colours must cover at least this share of a mask
 
 
 class UnpairedRegion(UserError):
@@ -49,14 +51,49 @@ def _resize_masks(masks: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(masks[None].float(), size=hw, mode="nearest")[0] > 0.5
 
 
-def dominant_colours(mask: np.ndarray, min_fraction: float = MIN_REGION_FRACTION) -> np.ndarray:
-    """Mean colours of the 8-level-per-channel colour bins that cover at least min_fraction of the pixels."""
+def _colour_bins(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mask's pixels (N×3), each pixel's colour bin (8 levels per channel) and the bins' pixel counts."""
     px = mask.reshape(-1, 3).astype(np.int64)
     codes = (px // 32) @ np.array([64, 8, 1])
-    counts = np.bincount(codes, minlength=512)
-    keep = np.nonzero(counts >= max(1, min_fraction * len(px)))[0]
+    return px, codes, np.bincount(codes, minlength=512)
+
+
+def _large_bins(counts: np.ndarray, min_fraction: float) -> np.ndarray:
+    """The indices of the colour bins covering at least min_fraction of the pixels."""
+    return np.nonzero(counts >= max(1, min_fraction * counts.sum()))[0]
+
+
+def dominant_colours(mask: np.ndarray, min_fraction: float = MIN_REGION_FRACTION) -> np.ndarray:
+    """Mean colours of the 8-level-per-channel colour bins that cover at least min_fraction of the pixels."""
+    px, codes, counts = _colour_bins(mask)
+    keep = _large_bins(counts, min_fraction)
     sums = np.stack([np.bincount(codes, weights=px[:, c], minlength=512) for c in range(3)], axis=1)
     return sums[keep] / counts[keep, None]
+
+
+def region_colours(mask: np.ndarray, name: str) -> np.ndarray:
+    """A mask's dominant colours, checked: UserError when, merged, they are none or too many, or cover too little."""
+    dominant = dominant_colours(mask)
+    colours = merge_colours(dominant)
+    coverage = _dominant_coverage(mask)
+    if 1 <= len(colours) <= MAX_REGION_COLOURS and coverage >= MIN_REGION_COVERAGE:
+        return dominant
+    found = (f"none covers {MIN_REGION_FRACTION:.1%} of it" if not len(colours) else
+             f"{len(colours)} regions" if len(colours) > MAX_REGION_COLOURS else f"regions cover only {coverage:.0%}")
+    raise UserError(f"{name}: {_count_colours(mask)} colours, {found}; a region mask needs 1 to {MAX_REGION_COLOURS} "
+                    "flat colours, one per region, covering most of it — repaint it with a few solid colours")
+
+
+def _dominant_coverage(mask: np.ndarray, min_fraction: float = MIN_REGION_FRACTION) -> float:
+    """The share of a mask's pixels in colour bins big enough to be regions (see dominant_colours)."""
+    counts = _colour_bins(mask)[2]
+    return float(counts[_large_bins(counts, min_fraction)].sum() / counts.sum())
+
+
+def _count_colours(mask: np.ndarray) -> int:
+    """The number of distinct RGB colours in a mask."""
+    rgb = mask.reshape(-1, 3).astype(np.int32)
+    return int(np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).size)
 
 
 def merge_colours(colours: np.ndarray, distance: float = MERGE_DISTANCE) -> np.ndarray:
@@ -81,9 +118,10 @@ def region_masks(content_mask: np.ndarray, style_mask: np.ndarray, content_hw: t
 
     The one home of the pairing rule: a colour is a region where it covers at least MIN_REGION_FRACTION of
     its mask (smaller specks are noise and join the nearest region), and every region needs a partner.
+    A mask with no such colour, or too many (region_colours), is refused in one line.
     """
     cm, sm = resize_nearest(content_mask, content_hw), resize_nearest(style_mask, style_hw)
-    palette = merge_colours(np.concatenate([dominant_colours(cm), dominant_colours(sm)]))
+    palette = merge_colours(np.concatenate([region_colours(cm, names[0]), region_colours(sm, names[1])]))
     cl, sl = snap_to_palette(cm, palette), snap_to_palette(sm, palette)
     c_frac = np.bincount(cl.ravel(), minlength=len(palette)) / cl.size
     s_frac = np.bincount(sl.ravel(), minlength=len(palette)) / sl.size
