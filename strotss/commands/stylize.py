@@ -17,6 +17,15 @@ Runtime (TensorRT → CUDA → CPU).
   strotss stylize arbitrary photo.jpg --style a.jpg --style b.jpg --weights 0.7 0.3 -o mix.png
   strotss stylize starry_night photo.jpg --preserve-color -o out.png   (the photo's colours, the style's strokes)
   strotss stylize model.onnx --webcam -o webcam.mp4             (Ctrl+C stops)
+  strotss stylize wheat_field photo.jpg --size 0 -o out.png     (network at the photo's full resolution)
+
+Outputs have the input's size. The network runs at the model's working size: the long side it was trained
+at (256 px for the bundled models; 1024 px for exports that do not record it), or the input's own when that
+is smaller, so a 12 MP photo and its 512 px copy give the same picture at two resolutions. The result is
+enlarged with the photo's fine detail added back where the stylization follows the photo. --size N sets
+the working size instead (images, video frames and the webcam alike; larger: finer strokes, more of the
+photo kept); --size 0 runs at full resolution, where strokes keep their width in pixels and so look finer
+the larger the input.
 
 Unreadable images inside folders are skipped and listed at the end."""
 
@@ -35,7 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the photo's colours: transfer the stylized luminance only (YCbCr)")
     parser.add_argument("--strength", type=float, default=1.0,
                         help="blend with the input in pixel space: 0 = input, 1 = full style (default 1)")
-    parser.add_argument("--size", type=int, help="resize so the long side has this many pixels first")
+    parser.add_argument("--size", type=int,
+                        help="long side the network works at, for images and video frames; the result is resized "
+                             "back to the input's size (default: the model's trained size or the input's, the "
+                             "smaller; 0: the input's full resolution)")
     parser.add_argument("--provider", help="force an execution provider: tensorrt, cuda or cpu")
     parser.add_argument("--batch", type=int, default=1, help="video frames per inference call (default 1)")
     parser.add_argument("--webcam", action="store_true", help="stylize the camera stream into --output")
@@ -81,32 +93,33 @@ def run(args: argparse.Namespace) -> int:
 
     from strotss.errors import InputError, UserError
     from strotss.export.runtime import StyleModel, preserve_color
+    from strotss.export.scale import model_work_side, stylize_at, work_side
     from strotss.export.video import is_video, stylize_video, webcam_frames, write_stream
-    from strotss.imageio import read_rgb, resize_long_side, write_image
+    from strotss.imageio import read_rgb, write_image
     from strotss.pretrained import resolve_model
 
     if not args.webcam and not args.inputs:
         raise UserError("no inputs; give images, folders or videos, or --webcam")
-    if args.batch < 1 or (args.size is not None and args.size < 8):
-        raise UserError("--batch must be ≥ 1 and --size ≥ 8")
+    if args.batch < 1 or (args.size is not None and (args.size < 0 or 0 < args.size < 8)):
+        raise UserError("--batch must be ≥ 1 and --size ≥ 8 (or 0: full resolution)")
     if not 0.0 <= args.strength <= 1.0:
         raise UserError(f"--strength {args.strength}: must be a number from 0 (the input) to 1 (full style)")
     if args.weights is not None and len(args.weights) != len(args.style or []):
         raise UserError(f"--weights: {len(args.weights)} weight(s) for {len(args.style or [])} --style image(s); "
                         "give one per style")
     model = StyleModel(resolve_model(args.model), provider=args.provider)
-    if args.size:
-        model.check_fits(args.size, args.size, args.batch, f"--size {args.size} ({args.size}×{args.size} px at most)")
+    model_side = model_work_side(model.meta)
+    if args.size != 0:
+        side = args.size or model_side
+        model.check_fits(side, side, args.batch, f"a working size of {side} px ({side}×{side} px at most)")
     if args.style:
         model.set_styles([read_rgb(s) for s in args.style], args.weights)
     elif model.needs_style:
         raise UserError(f"{args.model}: arbitrary-style model; give a style image with --style IMAGE")
 
-    def prepare(img):
-        return resize_long_side(img, args.size) if args.size else img
-
     def stylize(frames):
-        out = list(model.stylize_images(frames, args.strength))
+        side = work_side(max(frames[0].shape[:2]), args.size, model_side)
+        out = stylize_at(model, frames, side, args.strength)
         return [preserve_color(f, o) for f, o in zip(frames, out)] if args.preserve_color else out
 
     if args.webcam:
@@ -114,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         with tqdm(desc="webcam", unit="frame") as bar:
             def frames():
                 for img in camera:
-                    out = stylize([prepare(img)])[0]
+                    out = stylize([img])[0]
                     bar.update(1)
                     yield out
             n = write_stream(frames(), args.output)
@@ -128,10 +141,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 if is_video(src):
                     with tqdm(desc=src.name, unit="frame", leave=False) as bar:
-                        stylize_video(src, dst, stylize, batch=args.batch, progress=bar.update,
-                                      resize=prepare if args.size else None)
+                        stylize_video(src, dst, stylize, batch=args.batch, progress=bar.update)
                 else:
-                    write_image(dst, stylize([prepare(read_rgb(src))])[0])
+                    write_image(dst, stylize([read_rgb(src)])[0])
             except InputError as exc:
                 skipped.append(exc if str(src) in str(exc) else InputError(f"{src}: {exc}"))
             files_bar.update(1)
