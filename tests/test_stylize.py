@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import av
 import numpy as np
@@ -60,8 +61,9 @@ def test_single_image_size_and_strength(model, tmp_path):
     assert np.array_equal(read_rgb(tmp_path / "o.png"), rgb(40, 80))
 
 
-def test_video_keeps_frames_size_and_audio(model, tmp_path):
-    """Frames, size and audio are kept with and without --size (the network's working size)."""
+def test_video_keeps_frames_size_and_audio(model, tmp_path, capsys):
+    """Frames, size and audio are kept with and without --size (the network's working size), and the run ends
+    with one line of throughput."""
     src = tmp_path / "clip.mp4"
     with av.open(str(src), "w") as out:
         video = out.add_stream("mpeg4", rate=8)
@@ -75,13 +77,16 @@ def test_video_keeps_frames_size_and_audio(model, tmp_path):
         frame.sample_rate = 16000
         out.mux(audio.encode(frame))
         out.mux(audio.encode(None))
-    for size in (None, 32):
+    for size, side in ((None, 64), (32, 32)):
         flags = ["--size", str(size)] if size else []
         assert cli.main(["stylize", str(model), str(src), "-o", str(tmp_path / "out.mp4"), "--batch", "3", *flags]) == 0
         with av.open(str(tmp_path / "out.mp4")) as result:
             frames = [f.to_ndarray(format="rgb24") for f in result.decode(video=0)]
             assert len(result.streams.audio) == 1
         assert len(frames) == 8 and frames[0].shape == (48, 64, 3)
+        err = capsys.readouterr().err
+        assert re.findall(r"stylized 8 frames of clip\.mp4 in [0-9.]+ s \([0-9.]+ frames/s, model at (\d+) px\)\n",
+                          err) == [str(side)], err
 
 
 def _assert_clean_error(capsys, args, needle):
