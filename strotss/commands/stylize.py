@@ -115,9 +115,8 @@ def run(args: argparse.Namespace) -> int:
                         "give one per style")
     model = StyleModel(resolve_model(args.model), provider=args.provider)
     model_side = model_work_side(model.meta)
-    if args.size != 0:
-        side = args.size or model_side
-        model.check_fits(side, side, args.batch, f"a working size of {side} px ({side}×{side} px at most)")
+    if args.size:
+        model.check_fits(args.size, args.size, args.batch, f"--size {args.size} ({args.size}×{args.size} px at most)")
     if args.style:
         model.set_styles([read_rgb(s) for s in args.style], args.weights)
     elif model.needs_style:
