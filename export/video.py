@@ -70,9 +70,8 @@ def _add_video_stream(out, container_format: str, rate: Fraction, width: int, he
 
 
 def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *, batch: int = 1,
-                  progress: Callable[[int], None] = lambda n: None,
-                  resize: Callable[[np.ndarray], np.ndarray] | None = None) -> int:
-    """Stylize every frame of src into dst (same frame count, rate and size unless resized); audio is remuxed."""
+                  progress: Callable[[int], None] = lambda n: None) -> int:
+    """Stylize every frame of src into dst (same frame count, rate and size); audio is remuxed."""
     import av
 
     dst = Path(dst)
@@ -87,13 +86,11 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *
         vin.thread_type = "AUTO"
         ain = inp.streams.audio[0] if inp.streams.audio else None
         rate = vin.average_rate or vin.guessed_rate or Fraction(25)
-        height, width = (resize(np.zeros((vin.height, vin.width, 3), np.uint8)) if resize else
-                         np.zeros((vin.height, vin.width, 3))).shape[:2]
-        if min(height, width) < 2:
-            raise InputError(f"{src}: {width}×{height} px frames are too small for a video encoder (at least "
-                             "2×2 px); scale them up with --size")
+        if min(vin.height, vin.width) < 2:
+            raise InputError(f"{src}: {vin.width}×{vin.height} px frames are too small for a video encoder (at "
+                             "least 2×2 px); use a larger video")
         with atomic_output(dst) as fh, av.open(fh, "w", format=fmt) as out:
-            vout = _add_video_stream(out, fmt, rate, width, height)
+            vout = _add_video_stream(out, fmt, rate, vin.width, vin.height)
             aout = None
             if ain is not None:
                 try:
@@ -119,8 +116,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, fn: FrameFn, *
                         out.mux(packet)
                     continue
                 for frame in decoded:
-                    img = frame.to_ndarray(format="rgb24")
-                    pending.append(resize(img) if resize else img)
+                    pending.append(frame.to_ndarray(format="rgb24"))
                     if len(pending) == batch:
                         encode(pending)
                         pending = []

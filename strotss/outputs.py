@@ -14,6 +14,7 @@ from strotss.errors import InputError, UserError
 
 if TYPE_CHECKING:
     import numpy as np
+    from tqdm import tqdm
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -102,10 +103,13 @@ def _media_files(folder: Path) -> list[Path]:
 
 
 def write_outputs(pairs: list[tuple[Path, Path]], stylize: Callable[[list[np.ndarray]], list[np.ndarray]], *,
-                  prepare: Callable[[np.ndarray], np.ndarray] | None = None, batch: int = 1) -> None:
+                  batch: int = 1, video_done: Callable[[int, str, float], None] | None = None) -> None:
     """Write each planned (input, output) pair: an image through `stylize` (strotss.imageio.write_image), or a video
-    frame by frame, `batch` frames a call, audio kept (strotss.export.video.stylize_video); `prepare` resizes
-    inputs first. Unusable inputs (InputError) are skipped and listed at the end; none usable is a UserError."""
+    frame by frame, `batch` frames a call, audio kept (strotss.export.video.stylize_video), with a frames-per-second
+    bar and `video_done(frames, name, seconds)` after each. Unusable inputs (InputError) are skipped and listed at
+    the end; none usable is a UserError."""
+    import time
+
     from tqdm import tqdm
 
     from strotss.export.video import is_video, stylize_video
@@ -116,15 +120,25 @@ def write_outputs(pairs: list[tuple[Path, Path]], stylize: Callable[[list[np.nda
         for src, dst in pairs:
             try:
                 if is_video(src):
-                    with tqdm(desc=src.name, unit="frame", leave=False) as bar:
-                        stylize_video(src, dst, stylize, batch=batch, progress=bar.update, resize=prepare)
+                    start = time.perf_counter()
+                    with frames_bar(src.name, leave=False) as bar:
+                        n = stylize_video(src, dst, stylize, batch=batch, progress=bar.update)
+                    if video_done is not None:
+                        video_done(n, src.name, time.perf_counter() - start)
                 else:
-                    image = read_rgb(src)
-                    write_image(dst, stylize([prepare(image) if prepare else image])[0])
+                    write_image(dst, stylize([read_rgb(src)])[0])
             except InputError as exc:
                 skipped.append(exc if str(src) in str(exc) else InputError(f"{src}: {exc}"))
             files_bar.update(1)
     _report_skipped(skipped, len(pairs))
+
+
+def frames_bar(desc: str, leave: bool = True) -> "tqdm":
+    """A progress bar counting frames that always shows frames per second (tqdm would flip to s/frame)."""
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=" frames", leave=leave,
+                bar_format="{desc}: {n_fmt} frames [{elapsed}, {rate_noinv_fmt}]")
 
 
 def _report_skipped(skipped: list[Exception], total: int) -> None:

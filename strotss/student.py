@@ -6,7 +6,9 @@ checkpoints through torch.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,7 @@ class Student:
             self.onnx = None
             self.net, self.meta = load_model(self.path)
             self.needs_style = self.net.needs_style
+        self._code_for: tuple[bytes, Any] | None = None
 
     @property
     def style_name(self) -> str | None:
@@ -55,12 +58,28 @@ class Student:
         content = resize_long_side(content, size)
         style = resize_long_side(style, min(STYLE_LONG_SIDE, max(style.shape[:2])))
         if self.onnx is not None:
-            code = self.onnx.encode_style(style) if self.onnx.needs_style else None
+            code = self._code(style) if self.needs_style else None
             return batch_to_images(self.onnx(image_to_batch(content), code=code, alpha=alpha))[0]
         import torch
 
         with torch.inference_mode():
             x = torch.from_numpy(image_to_batch(content))
-            code = self.net.style_code(torch.from_numpy(image_to_batch(style)))
+            code = self._code(style) if self.needs_style else None
             out = self.net.stylize(x, code) if alpha is None else self.net.stylize(x, code, alpha=alpha)
         return batch_to_images(out.numpy())[0]
+
+    def _code(self, style: np.ndarray) -> Any:
+        """The style code of an arbitrary-style model for this (resized) style image, kept for the next call."""
+        key = hashlib.sha1(style.tobytes() + repr(style.shape).encode()).digest()
+        if self._code_for is None or self._code_for[0] != key:
+            if self.onnx is not None:
+                code = self.onnx.encode_style(style)
+            else:
+                import torch
+
+                from strotss.export.runtime import image_to_batch
+
+                with torch.inference_mode():
+                    code = self.net.style_code(torch.from_numpy(image_to_batch(style)))
+            self._code_for = (key, code)
+        return self._code_for[1]

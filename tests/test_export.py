@@ -181,6 +181,6 @@ def test_runtime_provider_errors(per_style):
 
 
 def test_runtime_does_not_import_torch():
-    code = ("import sys, strotss.export.runtime, strotss.export.video, strotss.bench.onnx, "
+    code = ("import sys, strotss.export.runtime, strotss.export.video, strotss.export.scale, strotss.bench.onnx, "
             "strotss.commands.stylize; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import av
 import numpy as np
@@ -53,13 +54,16 @@ def test_folder_with_corrupt_image(model, tmp_path, capsys):
 
 
 def test_single_image_size_and_strength(model, tmp_path):
+    """--size sets the network's working size; the output keeps the input's size, and strength 0 gives it back."""
     write_image(tmp_path / "a.png", rgb(40, 80))
     assert cli.main(["stylize", str(model), str(tmp_path / "a.png"), "-o", str(tmp_path / "o.png"),
                      "--size", "50", "--strength", "0"]) == 0
-    assert read_rgb(tmp_path / "o.png").shape == (25, 50, 3)
+    assert np.array_equal(read_rgb(tmp_path / "o.png"), rgb(40, 80))
 
 
-def test_video_keeps_frames_size_and_audio(model, tmp_path):
+def test_video_keeps_frames_size_and_audio(model, tmp_path, capsys):
+    """Frames, size and audio are kept with and without --size (the network's working size), and the run ends
+    with one line of throughput."""
     src = tmp_path / "clip.mp4"
     with av.open(str(src), "w") as out:
         video = out.add_stream("mpeg4", rate=8)
@@ -73,11 +77,16 @@ def test_video_keeps_frames_size_and_audio(model, tmp_path):
         frame.sample_rate = 16000
         out.mux(audio.encode(frame))
         out.mux(audio.encode(None))
-    assert cli.main(["stylize", str(model), str(src), "-o", str(tmp_path / "out.mp4"), "--batch", "3"]) == 0
-    with av.open(str(tmp_path / "out.mp4")) as result:
-        frames = [f.to_ndarray(format="rgb24") for f in result.decode(video=0)]
-        assert len(result.streams.audio) == 1
-    assert len(frames) == 8 and frames[0].shape == (48, 64, 3)
+    for size, side in ((None, 64), (32, 32)):
+        flags = ["--size", str(size)] if size else []
+        assert cli.main(["stylize", str(model), str(src), "-o", str(tmp_path / "out.mp4"), "--batch", "3", *flags]) == 0
+        with av.open(str(tmp_path / "out.mp4")) as result:
+            frames = [f.to_ndarray(format="rgb24") for f in result.decode(video=0)]
+            assert len(result.streams.audio) == 1
+        assert len(frames) == 8 and frames[0].shape == (48, 64, 3)
+        err = capsys.readouterr().err
+        assert re.findall(r"stylized 8 frames of clip\.mp4 in [0-9.]+ s \([0-9.]+ frames/s, model at (\d+) px\)\n",
+                          err) == [str(side)], err
 
 
 def _assert_clean_error(capsys, args, needle):
@@ -112,3 +121,28 @@ def test_bench_onnx_table(model, capsys):
     assert cli.main(["bench", "onnx", str(model), "--sizes", "32,40x24", "--repeats", "2", "--warmup", "1"]) == 0
     table = capsys.readouterr().out
     assert "fp16" in table and "40x24" in table and "CPU" in table
+
+
+def test_same_picture_at_any_input_size(tmp_path):
+    """A 1024 px and a 256 px copy of one photo come out as the same picture at two resolutions: the network
+    works at the model's trained size (256 px for the bundled models). At full resolution (--size 0, the old
+    behaviour) they are two different pictures."""
+    from strotss.assets import asset_path
+    from strotss.imageio import resize_long_side, resize_to
+
+    photo = read_rgb(asset_path("content/kodak_kodim01.jpg"))
+    for side in (1024, 256):
+        write_image(tmp_path / f"p{side}.png", resize_long_side(photo, side))
+    outs = {}
+    for flags in ([], ["--size", "0"]):
+        for side in (1024, 256):
+            dst = tmp_path / f"o{side}{'_full' if flags else ''}.png"
+            assert cli.main(["stylize", "wheat_field", str(tmp_path / f"p{side}.png"), "-o", str(dst), *flags]) == 0
+            outs[side, bool(flags)] = read_rgb(dst)
+    assert outs[1024, False].shape == outs[1024, True].shape == read_rgb(tmp_path / "p1024.png").shape
+
+    def gap(full: bool) -> float:
+        small = outs[256, full]
+        return float(np.abs(resize_to(outs[1024, full], small.shape[:2]).astype(int) - small).mean())
+
+    assert gap(False) < 6 and gap(True) > 3 * gap(False)

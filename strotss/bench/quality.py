@@ -104,21 +104,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="torch device for scoring and the teacher (default cuda if available)")
 
 
-def _photos(args: argparse.Namespace) -> list[Path]:
-    """The content photos: given files and folders' images, or the bundled photos."""
+def photo_paths(given: list[Path] | None) -> list[Path]:
+    """The photos to score or cut clips from: given files and folders' images, or the bundled photos."""
     from strotss.assets import asset_path
     from strotss.errors import UserError
     from strotss.imageio import list_images
 
-    if not args.photos:
+    if not given:
         return list_images(asset_path("content"))
     found: list[Path] = []
-    for p in args.photos:
+    for p in given:
         if not p.exists():
             raise UserError(f"{p}: not found; give photos or folders of photos")
         found += list_images(p) if p.is_dir() else [p]
     if not found:
-        raise UserError(f"{', '.join(map(str, args.photos))}: no images found")
+        raise UserError(f"{', '.join(map(str, given))}: no images found")
     return found
 
 
@@ -248,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json)
     device = resolve_device(args.device)
     check_size_fits(args.size, args.teacher, device)
-    photos = _photos(args)
+    photos = photo_paths(args.photos)
     styles = args.style or [asset_path("style/pnst_vg_wheat_field.jpg")]
     refuse_shared_stems(photos, "--photos")
     refuse_shared_stems(styles, "--style")

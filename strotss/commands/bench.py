@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from strotss.bench import infer, onnx, optimize, quality, train
+from strotss.bench import flicker, infer, onnx, optimize, quality, train
 
 HELP = ("benchmarks: `bench optimize` (per-image optimizer), `bench train` (training step), `bench onnx` "
-        "(ONNX Runtime), `bench infer` (PyTorch inference), `bench quality` (objective on held-out photos)")
-SUB_BENCHES = {"onnx": onnx, "optimize": optimize, "train": train, "infer": infer, "quality": quality}
+        "(ONNX Runtime), `bench infer` (PyTorch inference), `bench quality` (objective on held-out photos), "
+        "`bench flicker` (temporal stability under known camera motion)")
+SUB_BENCHES = {"onnx": onnx, "optimize": optimize, "train": train, "infer": infer, "quality": quality,
+                "flicker": flicker}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
