@@ -125,7 +125,7 @@ def test_bench_onnx_table(model, capsys):
 
 def test_same_picture_at_any_input_size(tmp_path):
     """A 1024 px and a 256 px copy of one photo come out as the same picture at two resolutions: the network
-    works at the model's trained size (256 px for the bundled models). At full resolution (--size 0, the old
+    works at the model's trained size (256 px for great_wave). At full resolution (--size 0, the old
     behaviour) they are two different pictures."""
     from strotss.assets import asset_path
     from strotss.imageio import resize_long_side, resize_to
@@ -137,7 +137,7 @@ def test_same_picture_at_any_input_size(tmp_path):
     for flags in ([], ["--size", "0"]):
         for side in (1024, 256):
             dst = tmp_path / f"o{side}{'_full' if flags else ''}.png"
-            assert cli.main(["stylize", "wheat_field", str(tmp_path / f"p{side}.png"), "-o", str(dst), *flags]) == 0
+            assert cli.main(["stylize", "great_wave", str(tmp_path / f"p{side}.png"), "-o", str(dst), *flags]) == 0
             outs[side, bool(flags)] = read_rgb(dst)
     assert outs[1024, False].shape == outs[1024, True].shape == read_rgb(tmp_path / "p1024.png").shape
 
