@@ -45,8 +45,9 @@ class StrotssCLI(LightningCLI):
         try:
             trainer = super().instantiate_trainer(**kwargs)
         except MisconfigurationException as exc:
-            raise UserError(f"trainer: {str(exc).splitlines()[0]}; fix it in the config or on the command line "
-                            "(--trainer.NAME VALUE)") from None
+            reason = str(exc).splitlines()[0].rstrip(".")
+            raise UserError(f"trainer: {reason}; fix it in the config or on the command line (--trainer.NAME VALUE)"
+                            ) from None
         root = str(trainer.default_root_dir)
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.dirpath is None and "://" not in root:
