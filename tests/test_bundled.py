@@ -15,7 +15,7 @@ from strotss.export.runtime import StyleModel, mix_codes, preserve_color
 from strotss.pretrained import bundled_models, resolve_model
 
 BUNDLED = bundled_models()
-needs_models = pytest.mark.skipif(not {"wheat_field", "great_wave", "arbitrary"} <= BUNDLED.keys(),
+needs_models = pytest.mark.skipif(not {"wheat_field", "starry_night", "great_wave", "arbitrary"} <= BUNDLED.keys(),
                                   reason="bundled models not installed")
 
 
@@ -51,12 +51,12 @@ def test_files_written_before_the_preset_rename_read_as_presets() -> None:
     """The bundled cards and ONNX files say `size` for the network preset; they are read as `preset`."""
     from strotss.models import PerStyleNet, onnx_state_dict
 
-    raw = json.loads(BUNDLED["great_wave"].path.with_suffix(".json").read_text())
+    raw = json.loads(BUNDLED["starry_night"].path.with_suffix(".json").read_text())
     assert raw["model_kwargs"]["size"] == "base"  # as shipped, not rewritten
-    card = BUNDLED["great_wave"].card
-    assert card["preset"] == "base" and card["model_kwargs"] == {"preset": "base"}
+    card = BUNDLED["starry_night"].card
+    assert card["preset"] == "base" and card["model_kwargs"] == {"preset": "base", "noise": 0.03}
     assert card["quality"]["size"] == 256  # pixels stay `size`
-    _, meta = onnx_state_dict(BUNDLED["great_wave"].path, PerStyleNet(**card["model_kwargs"]))
+    _, meta = onnx_state_dict(BUNDLED["starry_night"].path, PerStyleNet(**card["model_kwargs"]))
     assert meta["model_kwargs"] == card["model_kwargs"]
 
 
