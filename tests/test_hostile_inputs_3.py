@@ -16,31 +16,9 @@ import pytest
 
 from strotss import cli
 from strotss.imageio import write_image
+from test_hostile_inputs import fails_in_one_line, rgb, tree  # shared CLI assertion helpers
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-
-
-def rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
-    """A random H×W×3 uint8 image."""
-    return (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.uint8)
-
-
-def fails_in_one_line(capsys, argv: list[str], *needles: str) -> str:
-    """Run the CLI in-process; assert exit code 2 and one error line, the last on stderr, holding every needle."""
-    code = cli.main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err
-    assert "Traceback" not in err and lines[-1].startswith(f"strotss {argv[0]}: error: "), err
-    assert not any(line.startswith("strotss ") for line in lines[:-1]), err
-    for needle in needles:
-        assert needle in lines[-1], err
-    return lines[-1]
-
-
-def tree(folder: pathlib.Path) -> list[str]:
-    """Every path under folder, relative and sorted, hidden files included."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 @pytest.fixture()
