@@ -63,13 +63,26 @@ def test_other_modes_are_converted(capsys, tmp_path, mode):
 
 
 def test_masks_of_another_size_are_resized(capsys, tmp_path):
+    """A mask drawn at another scale of its image's shape is resized to it."""
     cm = tmp_path / "cm.png"
-    Image.open(asset_path("guidance/content_mask.png")).resize((100, 37), Image.NEAREST).save(cm)
+    mask = Image.open(asset_path("guidance/content_mask.png"))
+    mask.resize((mask.width // 2, mask.height // 2), Image.NEAREST).save(cm)
     out = tmp_path / "o.png"
     code, err = run_cli(capsys, "optimize", CONTENT, STYLE, "-o", str(out), *FAST,
                         "--regions", str(cm), str(asset_path("guidance/style_mask.png")))
     assert code == 0, err
     assert out.exists()
+
+
+def test_masks_of_another_shape_are_refused(capsys, tmp_path):
+    """A mask whose aspect differs from its image's was drawn for another picture: one line, no output."""
+    cm = tmp_path / "cm.png"
+    Image.open(asset_path("guidance/content_mask.png")).resize((100, 37), Image.NEAREST).save(cm)
+    out = tmp_path / "o.png"
+    code, err = run_cli(capsys, "optimize", CONTENT, STYLE, "-o", str(out), *FAST,
+                        "--regions", str(cm), str(asset_path("guidance/style_mask.png")))
+    assert_one_line_error(code, err, "cm.png", "100×37 px", "another picture")
+    assert not out.exists()
 
 
 def test_mask_colour_without_partner(capsys, tmp_path):
