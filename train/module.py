@@ -14,7 +14,8 @@ from torchmetrics import MeanMetric
 
 from strotss.choices import LossPrecision, ModelName, Trainable, Weighting, check_choices
 from strotss.errors import UserError
-from strotss.losses import FeatureExtractor, build_extractor, sample_hypercolumns, score_image, strotss_loss
+from strotss.losses import (FeatureExtractor, build_extractor, random_motion, sample_hypercolumns, score_image,
+                            strotss_loss, temporal_loss, warp)
 from strotss.method import ALPHA, EXTRACTOR, N_STYLE, TERMS, WEIGHTING
 from strotss.models import checkpoint_meta, create_model, load_model, onnx_state_dict
 from strotss.pretrained import resolve_model
@@ -46,6 +47,9 @@ class StrotssModule(pl.LightningModule):
         n_style: style hypercolumns drawn afresh from each style image every step (its features are cached).
         style_cache: style banks kept in memory (LRU) for arbitrary-style training.
         distill_weight: weight of the L1 distance to teacher outputs when the data has them (0 turns it off).
+        temporal_weight: weight of the temporal consistency term (strotss.losses.temporal): each step also
+            stylizes the batch moved by a small random pan, zoom and rotation and asks for the output moved
+            the same way (L1, [0, 1] pixels), so video from a moving camera flickers less; 0 turns it off.
         lr: AdamW learning rate.
         lr_schedule: "constant", or "cosine": linear warm-up, then cosine decay to 0 at trainer.max_steps, or,
             when only trainer.max_time is set, at the end of that time (short runs end noticeably lower
@@ -70,12 +74,17 @@ class StrotssModule(pl.LightningModule):
     def __init__(self, model: ModelName = "per_style", model_kwargs: dict[str, Any] | None = None,
                  extractor: str = EXTRACTOR, extractor_weights: str | None = None, alpha: float = ALPHA,
                  weighting: Weighting = WEIGHTING, n_style: int = N_STYLE, style_cache: int = 64,
-                 distill_weight: float = 0.0, lr: float = 1e-3, weight_decay: float = 0.0, val_repeats: int = 2,
+                 distill_weight: float = 0.0, temporal_weight: float = 0.0, lr: float = 1e-3,
+                 weight_decay: float = 0.0, val_repeats: int = 2,
                  seed: int = 0, loss_precision: LossPrecision = "auto", lr_schedule: LrSchedule = "constant",
                  warmup_steps: int = 0, init_weights: str | None = None, trainable: Trainable = "all") -> None:
         super().__init__()
         self.save_hyperparameters()
         check_choices(StrotssModule.__init__, self.hparams)
+        for name in ("distill_weight", "temporal_weight"):
+            if not 0 <= self.hparams[name] < math.inf:
+                raise UserError(f"model.{name}: {self.hparams[name]} is not a weight; give a number ≥ 0 (0 turns the "
+                                f"term off)")
         self.net = create_model(model, **(model_kwargs or {}))
         if init_weights is not None:
             self._load_init_weights(init_weights)
@@ -186,10 +195,23 @@ class StrotssModule(pl.LightningModule):
             distill = (output.float() - batch["teacher"].float()).abs().mean()
             loss = loss + self.hparams.distill_weight * distill
             self.log("train/distill", distill, sync_dist=True)
+        if self.hparams.temporal_weight > 0:
+            temporal = self.temporal_term(batch, output, alpha)
+            loss = loss + self.hparams.temporal_weight * temporal
+            self.log("train/temporal", temporal, sync_dist=True)
         self.log("train/loss", loss, prog_bar=True, sync_dist=True)
         self.log("train/total", total, sync_dist=True)
         self.log_dict({f"train/{k}": v for k, v in terms.items()}, sync_dist=True)
         return {"loss": loss, "output": output.detach()}
+
+    def temporal_term(self, batch: dict[str, Any], output: torch.Tensor, alpha: torch.Tensor | None
+                      ) -> torch.Tensor:
+        """Mean L1 between the output of the batch moved by random camera motion (seeded by the step, so a
+        resumed run draws the same) and the output moved the same way."""
+        g = torch.Generator().manual_seed(self.hparams.seed * 1_000_033 + self.global_step)
+        motion = random_motion(output.shape[0], g).to(self.device)
+        moved, _ = warp(batch["content"], motion)
+        return temporal_loss(self(moved, batch["style"], alpha), output, motion).mean()
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         """Score student (and teacher) outputs of held-out pairs with score_image, image by image."""
