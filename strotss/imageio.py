@@ -152,15 +152,21 @@ def check_writable(path: str | os.PathLike) -> Path:
     p = Path(path)
     if p.is_dir():
         raise UserError(f"{p}: is a folder; give an output file name such as {p / ('out' + (p.suffix or '.png'))}")
-    base = next(q for q in p.parents if q.exists())
+    check_creatable_under(p.parents, str(p), "output path")
+    return p
+
+
+def check_creatable_under(candidates: Iterable[Path], label: str, what: str) -> None:
+    """UserError unless the first existing path of `candidates` (a target and the folders above it) is a folder
+    this process can create files in; `label` starts the message, `what` names what to choose instead."""
+    base = next(q for q in candidates if q.exists())
     if not base.is_dir():
-        raise UserError(f"{p}: cannot write here: {base} is a file, not a folder; choose another output path")
+        raise UserError(f"{label}: cannot write here: {base} is a file, not a folder; choose another {what}")
     try:
         with tempfile.TemporaryFile(dir=base):
             pass
     except OSError as exc:
-        raise UserError(f"{p}: cannot write here ({exc.strerror} in {base}); choose another output path") from None
-    return p
+        raise UserError(f"{label}: cannot write here ({exc.strerror} in {base}); choose another {what}") from None
 
 
 def remove_stale_parts(outputs: Iterable[Path]) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
@@ -173,12 +172,7 @@ def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise UserError(f"{flag} {p}: is a file, not a folder; give a folder (it is created if missing)")
-    base = next(q for q in (p, *p.parents) if q.exists())
-    if not base.is_dir():
-        raise UserError(f"{flag} {p}: cannot be a folder: {base} is a file; choose another path")
-    try:
-        with tempfile.TemporaryFile(dir=base):
-            pass
-    except OSError as exc:
-        raise UserError(f"{flag} {p}: cannot write there ({exc.strerror} in {base}); choose another folder") from None
+    from strotss.imageio import check_creatable_under
+
+    check_creatable_under((p, *p.parents), f"{flag} {p}", "folder")
     return p

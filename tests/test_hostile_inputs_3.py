@@ -21,6 +21,14 @@ from test_hostile_inputs import fails_in_one_line, rgb, tree  # shared CLI asser
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
+def image_folder(folder: pathlib.Path, *names: str, shape: tuple[int, int] = (20, 30)) -> pathlib.Path:
+    """A new folder holding a small RGB image under each of these names."""
+    folder.mkdir()
+    for name in names:
+        write_image(folder / name, rgb(*shape))
+    return folder
+
+
 @pytest.fixture()
 def photo(tmp_path) -> pathlib.Path:
     """A small RGB photo."""
@@ -341,12 +349,8 @@ def test_bench_quality_sheet_format_checked_first(tmp_path, capsys):
 
 
 def test_bench_quality_images_folder_matching_no_photo(tmp_path, capsys):
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    write_image(photos / "beach.png", rgb(48, 64))
-    others = tmp_path / "magenta"
-    others.mkdir()
-    write_image(others / "stylized_0001.png", rgb(48, 64))
+    photos = image_folder(tmp_path / "photos", "beach.png", shape=(48, 64))
+    others = image_folder(tmp_path / "magenta", "stylized_0001.png", shape=(48, 64))
     argv = ["bench", "quality", "--photos", str(photos), "--images", str(others), "--size", "64", "--repeats", "1",
             "--device", "cpu", "--sheet", str(tmp_path / "q.png")]
     fails_in_one_line(capsys, argv, f"--images {others}: no image named like one of the 1 photos (beach); name each "
@@ -419,11 +423,8 @@ def test_sigterm_removes_unfinished_outputs(tmp_path, model):
 
 
 def test_stale_part_files_of_our_outputs_are_removed(tmp_path, model):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write_image(folder / "a.png", rgb(20, 30))
-    out = tmp_path / "out"
-    out.mkdir()
+    folder = image_folder(tmp_path / "in", "a.png")
+    out = image_folder(tmp_path / "out")
     for name in (".a.png.k3j_9xq2.part", ".a.png.keep", "x.part", ".b.png.abcd1234.part", ".a.png.short.part"):
         (out / name).write_bytes(b"")
     assert cli.main(["stylize", str(model), str(folder), "-o", str(out)]) == 0
