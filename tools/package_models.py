@@ -150,7 +150,8 @@ def keep_recipe(painting: str, title: str, steps: str, wall: str, hardware: str,
                                   "px; one content weight α per image drawn log-uniformly from 1 to 8"),
                          "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style_keep.yaml",
                          "commands": ["strotss train fit --config configs/per_style_keep.yaml --data.content <photos>"
-                                      + style_flag(painting) + ("" if temporal else " --model.temporal_weight 0")],
+                                      + style_flag(painting) + ("" if temporal else " --model.temporal_weight 0 --trainer.max_steps -1 "
+                                                                          "--trainer.max_time 00:01:10:00")],
                          "steps": steps, "batch": 4, "hardware": hardware, "wall_time": wall},
             "licences": PER_STYLE_LICENCES + [f"style: {title}, public-domain artwork (strotss/assets/NOTICE)"]}
 
