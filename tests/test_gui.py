@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shlex
 import threading
 from pathlib import Path
@@ -142,11 +143,11 @@ def test_empty_and_non_image_uploads_get_one_line_messages(tmp_path):
     h = Handlers(tmp_path, max_pixels=600 * 600)
     for path, what in ((empty, "an empty file"), (text, "not an image")):
         value = editor.preprocess(EditorData(background=FileData(path=str(path), orig_name=path.name), layers=[]))
-        message = h.image_loaded("content", value, None)[1]
+        message = h.image_loaded("content", value, None)[-1]
         assert f"content image ({path.name}): {what}" in message and "upload a JPEG, PNG" in message
         assert str(tmp_path) not in message
         picture = _editor(np.zeros((20, 30, 3), np.uint8))
-        assert f"content mask ({path.name}): {what}" in h.load_mask("content", str(path), picture, None)[2]
+        assert f"content mask ({path.name}): {what}" in h.load_mask("content", str(path), picture, None)[-1]
     good = tmp_path / "good.png"
     Image.new("RGB", (30, 20)).save(good)
     broken = editor.preprocess(EditorData(background=FileData(path=str(good)), layers=[FileData(path=str(text))]))
@@ -229,17 +230,18 @@ def test_handlers_answer_with_one_line_messages(tmp_path):
     """Mask and bundled-image handlers validate and describe; Preview without a student says how to turn it on."""
     h = Handlers(tmp_path, max_pixels=600 * 600)
     image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
-    editor, base, message = h.load_mask("content", str(asset_path("guidance/style_mask.png")), _editor(image), None)
+    editor, base, _, message = h.load_mask("content", str(asset_path("guidance/style_mask.png")), _editor(image), None)
     assert base is not None and "must have its image's shape" in message  # base is gr.skip(): nothing changes
-    editor, base, message = h.load_mask("content", str(asset_path("guidance/content_mask.png")), _editor(image), None)
+    editor, base, _, message = h.load_mask("content", str(asset_path("guidance/content_mask.png")), _editor(image),
+                                           None)
     np.testing.assert_array_equal(base.image, image)
     assert editor["background"].shape == image.shape and message == "content image 512×341 px · regions blue, green"
-    assert h.image_loaded("content", _editor(base.view()), base)[1] == message  # the editor echoing the tinted view
-    assert "over this page's limit" in h.image_loaded("content", {"background": Oversized(700, 700)}, None)[1]
-    editor, base, view, message = h.pick("style", "pnst_vg_wheat_field.jpg")
+    assert h.image_loaded("content", _editor(base.view()), base)[-1] == message  # the editor echoing the tinted view
+    assert "over this page's limit" in h.image_loaded("content", {"background": Oversized(700, 700)}, None)[-1]
+    editor, base, view, *_, message = h.pick("style", "pnst_vg_wheat_field.jpg")
     assert base is None and view.shape == (405, 512, 3) and message.startswith("style image 512×405 px")
     values = PageValues(_editor(image), _editor(image), None, None, [], None, 1.0, 64, 10, 0)
-    assert "Preview is off" in h.preview(*values)[2]
+    assert "Preview is off" in h.preview(*values)[-1]
 
 
 def _many_colour_mask(path: Path, hw: tuple[int, int], levels: int) -> Path:
@@ -256,11 +258,11 @@ def test_masks_with_hundreds_of_colours_are_refused_in_one_line(tmp_path, capsys
     image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
     mask = _many_colour_mask(tmp_path / "gradient.png", image.shape[:2], 8)
     h = Handlers(tmp_path, max_pixels=600 * 600)
-    message = h.load_mask("content", str(mask), _editor(image), None)[2]
+    message = h.load_mask("content", str(mask), _editor(image), None)[-1]
     assert "content mask (gradient.png): 512 colours, none covers 0.2% of it; a region mask needs 1 to 32 flat " \
            "colours" in message and "repaint it with a few solid colours" in message
     message = h.load_mask("content", str(_many_colour_mask(tmp_path / "m.png", image.shape[:2], 4)), _editor(image),
-                          None)[2]
+                          None)[-1]
     assert "64 colours, 64 regions" in message
     out = tmp_path / "out.png"
     assert main(["optimize", str(asset_path("content/kodak_kodim16.jpg")), str(asset_path("style/pnst_vg_wheat_field.jpg")),
@@ -364,3 +366,74 @@ def test_gui_verb_flags():
     args = build_parser().parse_args(["gui", "--port", "8123", "--max-pixels", "1000"])
     assert (args.host, args.port, args.max_pixels, args.model) == ("127.0.0.1", 8123, 1000, "arbitrary")
     assert main(["gui", "--max-pixels", "10"]) == 2
+
+
+def test_bundled_choice_asks_before_discarding_paint(tmp_path):
+    """Issue 17: the "choose…" value a list sends as it resets changes nothing; a bundled image chosen over painted
+    regions only asks, and the same choice again replaces image and paint (asked again if the paint changed since);
+    each choice puts the list back on "choose…" so the same image can be chosen again."""
+    import gradio as gr
+
+    from strotss.gui.app import CHOOSE
+
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    photo = np.full((60, 90, 3), 128, np.uint8)
+    painted = _editor(photo, [_layer((60, 90), slice(0, 20), BLUE)])
+    assert h.pick("content", CHOOSE, painted, None, None) == (gr.skip(),) * 8
+    editor, base, view, status, listed, pending, seen, message = h.pick("content", "kodak_kodim16.jpg", painted)
+    assert (editor, base, view, status, seen) == (gr.skip(),) * 5 and listed == gr.update(value=CHOOSE)
+    assert "the content image (90×60 px) with regions blue is painted; choose kodak_kodim16.jpg again to replace it " \
+           "and discard the paint" in message
+    more = _editor(photo, [_layer((60, 90), slice(0, 40), GREEN)])
+    assert h.pick("content", "kodak_kodim16.jpg", more, None, pending)[0] == gr.skip()  # other paint: asks again
+    editor, base, view, status, listed, pending, seen, message = h.pick("content", "kodak_kodim16.jpg", painted,
+                                                                        None, pending)
+    assert editor["background"].shape == (341, 512, 3) and editor["layers"] == [] and base is None
+    assert pending is None and listed == gr.update(value=CHOOSE) and message.startswith("content image 512×341 px")
+    assert status.startswith("content changed") and seen == digest(editor["background"])
+    assert h.pick("content", "kodak_kodim16.jpg", _editor(photo), None, None)[0]["background"].shape == (341, 512, 3)
+
+
+def test_cancel_and_status_say_what_is_on_screen(images, tmp_path):
+    """Issue 18: Cancel with nothing running says so; Refine says "starting…" at once; a Refine cancelled while it
+    waits changes nothing on screen; one cancelled mid-run ends on "cancelled at iteration k/N" with Downloads and
+    command cleared (its unfinished image stays, named as such), and Cancel disabled; Preview replaces the status."""
+    content, style = images
+    h = Handlers(tmp_path, max_pixels=600 * 600)
+    visitor = SimpleNamespace(session_hash="visitor")
+    status, button = h.cancel(visitor)
+    assert status.startswith("nothing to cancel") and button.interactive is False
+    status, button = h.starting(visitor)
+    assert status == "starting…" and button.interactive is True
+    assert h.cancel(visitor)[0].startswith("cancelling")
+    values = PageValues(_editor(content), _editor(style), None, None, [], None, 1.0, 64, 200, 0)
+    (update,) = list(h.refine(visitor, *values))
+    assert update[1] == "cancelled before it started" and update[6].interactive is False and h.stops == {}
+    assert update[0] == update[3] == update[5] == {"__type__": "update"}  # slider, files, command unchanged
+    updates = []
+    for update in h.refine(visitor, *values):
+        updates.append(update)
+        if len(updates) == 2:  # the first image is on screen
+            assert h.cancel(visitor)[0].startswith("cancelling")
+    start, first, last = updates[0], updates[1], updates[-1]
+    assert start[1].startswith("starting") and start[3] is None and start[5] == "" and start[6].interactive
+    assert first[1].startswith("iteration") and "64×43 px, shown upscaled ×1.5 for display" in first[1]  # 96 px
+    assert last[1].startswith("cancelled at iteration") and "/200" in last[1] and last[-1] == "Refine cancelled"
+    assert last[3] is None and last[5] == "" and last[6].interactive is False and h.stops == {}
+    assert list(tmp_path.iterdir()) == []  # nothing saved
+
+
+def test_page_layout_settings(tmp_path):
+    """Issue 19, the settings a browser cannot be asked about cheaply: sliders without reset buttons (two Tab stops),
+    Cancel off while idle, Downloads without a height cap, a keyboard slider for the before/after divider, a fixed
+    message line, focus rings, bordered and named swatches."""
+    from strotss.gui.app import CSS, HEAD, build_app
+    from strotss.gui.masks import PALETTE
+
+    demo = build_app(tmp_path, model=None, max_pixels=600 * 600)
+    by_id = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+    assert all(by_id[name].buttons == [] for name in ("alpha", "size", "iters", "divider"))
+    assert by_id["cancel"].interactive is False and by_id["downloads"].height is None
+    assert (by_id["divider"].minimum, by_id["divider"].maximum) == (0, 100)
+    assert "#message { height:" in CSS and ":focus-visible" in CSS and "menu.swatch button.color" in CSS
+    assert all(f'"{name}"' in HEAD % json.dumps({str(rgb): name for name, rgb in PALETTE.items()}) for name in PALETTE)

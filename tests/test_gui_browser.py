@@ -99,8 +99,8 @@ def test_refine_with_uploaded_masks_in_browser(server, page, tmp_path):
     url, workdir = server
     page.goto(url)
     page.wait_for_selector("#content-editor canvas", timeout=30000)
-    assert page.locator("#content-pick input").input_value() == "kodak_kodim16.jpg"
-    assert page.locator("#style-pick input").input_value() == "pnst_vg_wheat_field.jpg"
+    assert page.locator("#content-pick input").input_value() == "choose a bundled content image…"
+    assert page.locator("#style-pick input").input_value() == "choose a bundled style image…"
     page.locator("#result img").nth(1).wait_for(timeout=20000)
     first_shown = _slider_sources(page)
     assert len(first_shown) == 2 and all(first_shown)
@@ -161,3 +161,189 @@ def test_refine_with_uploaded_masks_in_browser(server, page, tmp_path):
     colours = {tuple(int(v) for v in c) for c in np.unique(saved.reshape(-1, 3), axis=0)}
     assert colours == {(0, 0, 255), (0, 255, 0)}  # the re-uploaded mask, under the (absent) paint
     print(f"refine in browser: {seconds:.1f} s; screenshot {shot}")
+
+
+def _status(page, contains: str, timeout: float = 20.0) -> str:
+    """Wait until the status line under the result contains a text; return it (failing with the one shown)."""
+    try:
+        page.locator("#status", has_text=contains).wait_for(timeout=timeout * 1000)
+    except playwright.TimeoutError:
+        pytest.fail(f"waited {timeout:g} s for a status with {contains!r}; the page shows "
+                    f"{page.locator('#status').inner_text()!r}")
+    return page.locator("#status").inner_text()
+
+
+def _choose(page, side: str, name: str) -> None:
+    """Choose a bundled image from one side's list with the mouse."""
+    page.locator(f"#{side}-pick input").click()
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def _paint(page, side: str) -> None:
+    """Drag the (default) brush across the middle of one side's editor."""
+    box = page.locator(f"#{side}-editor canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 60, y)
+    page.mouse.down()
+    for dx in range(-60, 61, 10):
+        page.mouse.move(x + dx, y + 3)
+    page.mouse.up()
+
+
+def _open(page) -> None:
+    """Load the page afresh (a new session) and wait for its editors and first preview."""
+    url = page.context.strotss_url
+    page.goto(url)
+    page.wait_for_selector("#content-editor canvas", timeout=30000)
+    page.locator("#result img").nth(1).wait_for(timeout=20000)
+
+
+@pytest.fixture
+def fresh(server, page):
+    """The page loaded afresh at the README's viewport (restored afterwards)."""
+    page.context.strotss_url = server[0]
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    _open(page)
+    yield page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_bundled_list_replaces_only_on_a_choice(fresh, tmp_path):
+    """Issue 17: opening a bundled list and clicking away, or tabbing through it, keeps the uploaded photo and its
+    paint; a choice over paint only asks, the same choice again replaces both; the same image can be chosen again
+    (by keyboard too), and the editor is not left waiting."""
+    from PIL import Image
+
+    page = fresh
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (300, 200), "gray").save(photo)
+    _upload_image(page, "content", photo)
+    time.sleep(3)  # the upload's own event, where Gradio fires it
+    _paint(page, "content")
+    page.locator("#content-pick input").click()
+    page.locator("h1").click()  # click away from the open list
+    page.locator("#content-pick input").focus()
+    page.keyboard.press("Tab")  # tab through it
+    time.sleep(3)
+    assert "kodak" not in page.locator("#message").inner_text() and \
+        "512×341" not in page.locator("#message").inner_text()
+    assert page.get_by_role("option").count() == 0  # no option left floating over the editors
+    _choose(page, "content", "kodak_kodim01.jpg")
+    asked = _message(page, "is painted")
+    assert "content image (300×200 px) with regions blue is painted; choose kodak_kodim01.jpg again" in asked
+    _choose(page, "content", "kodak_kodim01.jpg")
+    _message(page, "no regions painted")
+    page.locator("#content-editor [data-testid=status-tracker].hide").wait_for(state="attached", timeout=10000)
+    assert page.locator("#content-editor [data-testid=status-tracker]:not(.hide)").count() == 0
+    assert page.locator("#content-pick input").input_value() == "choose a bundled content image…"
+    page.get_by_text("Point pairs (optional)").click()
+    page.get_by_role("button", name="Clear point pairs").click()
+    _message(page, "point pairs cleared")
+    page.locator("#content-pick input").fill("kodak_kodim01.jpg")
+    page.keyboard.press("Enter")  # the same image again, by keyboard
+    assert "no regions painted" in _message(page, "content image")
+
+
+def test_cancel_finishes_on_screen(fresh):
+    """Issue 18: Cancel is off while idle; Refine says "starting" at once; a cancelled run ends on "cancelled" with no
+    other run's Downloads beside its image; Preview replaces the first visit's status."""
+    page = fresh
+    assert page.locator("#cancel").is_disabled()
+    _status(page, "student preview of the bundled pair")
+    _set_number(page, "size", 64)
+    _set_number(page, "iters", 5)
+    page.locator("#preview").click()
+    _status(page, "student preview, 64×43 px, shown upscaled ×8 for display")
+    page.locator("#refine").click()
+    _status(page, "done", timeout=90)
+    assert "result" in page.locator("#downloads").inner_text()
+    assert page.locator("#cancel").is_disabled()
+    _set_number(page, "iters", 500)
+    page.locator("#refine").click()
+    _status(page, "starting", timeout=2)
+    assert page.locator("#cancel").is_enabled()
+    _status(page, "iteration", timeout=90)
+    assert "result" not in page.locator("#downloads").inner_text()  # the previous run's files are gone
+    page.locator("#cancel").click()
+    shown = _status(page, "cancelled at iteration", timeout=30)
+    assert "not saved" in shown and "cancelling" not in shown
+    assert "result" not in page.locator("#downloads").inner_text() and "strotss" not in \
+        page.locator("#command").inner_text()
+    assert page.locator("#cancel").is_disabled()
+
+
+_CUT = """() => {
+  const bad = [];
+  const sel = '[data-testid=block-info], [data-testid=block-label], .min_value, .max_value, #controls button';
+  for (const el of document.querySelectorAll(sel)) {
+    const r = el.getBoundingClientRect();
+    if (r.width <= 2 || r.height <= 2) continue;  // a label hidden for screen readers only
+    const block = el.closest('.block') || el.parentElement;
+    const b = block.getBoundingClientRect();
+    const name = (el.innerText || '').trim() || el.className;
+    if (r.left < b.left - 1 || r.right > b.right + 1) { bad.push(name + ': outside its box'); continue; }
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline') bad.push(name + ': cut');
+    for (const btn of block.querySelectorAll('button')) {
+      if (btn.contains(el) || el.contains(btn)) continue;
+      const q = btn.getBoundingClientRect();
+      if (q.width && q.left < r.right - 1 && q.right > r.left + 1 && q.top < r.bottom - 1 && q.bottom > r.top + 1)
+        bad.push(name + ': under ' + (btn.getAttribute('aria-label') || btn.innerText));
+    }
+  }
+  return bad;
+}"""
+
+
+def test_layout_at_800_px_and_from_the_keyboard(fresh):
+    """Issue 19: at 800 px no label is cut or covered; the message line keeps its place; swatches are bordered and
+    named; slider focus shows and takes two Tab stops; the divider moves from the keyboard; after a Refine the
+    command box fits its lines, Downloads shows every file, and the small result is not stretched."""
+    from strotss.gui.masks import PALETTE
+
+    page = fresh
+    page.set_viewport_size({"width": 800, "height": 1000})
+    time.sleep(1)
+    assert page.evaluate(_CUT) == []
+    where = "() => document.querySelector('#controls').getBoundingClientRect().top + window.scrollY"
+    top = page.evaluate(where)
+    assert page.locator("#message").bounding_box()["height"] >= 20
+    page.get_by_text("Point pairs (optional)").click()
+    page.get_by_role("button", name="Clear point pairs").click()
+    _message(page, "point pairs cleared")
+    assert page.evaluate(where) == top  # the page did not jump
+
+    page.locator("#content-editor button[aria-label=Color]").click()
+    swatches = page.locator("menu.swatch button.color")
+    assert swatches.evaluate_all("l => l.map(b => b.title)") == list(PALETTE)
+    assert all(float(w[:-2]) >= 1 for w in swatches.evaluate_all("l => l.map(b => getComputedStyle(b).borderTopWidth)"))
+    page.keyboard.press("Escape")
+
+    page.locator("#alpha input[type=number]").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.type, "
+                            "getComputedStyle(document.activeElement).outlineStyle]")
+    assert focused == ["range", "solid"]  # the slider's own stop, with a visible ring
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('#size') !== null")  # two stops per slider
+
+    handle = page.locator("#result [data-testid=slider]")
+    before = handle.bounding_box()["x"]
+    page.locator("#divider input[type=range]").focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([x]) => document.querySelector('#result [data-testid=slider]')"
+                           ".getBoundingClientRect().x > x + 20", arg=[before], timeout=5000)
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    _set_number(page, "size", 64)
+    _set_number(page, "iters", 5)
+    page.locator("#refine").click()
+    assert "64×43 px, shown upscaled ×8 for display" in _status(page, "done", timeout=90)
+    page.locator("#command .cm-content").wait_for(timeout=10000)
+    assert page.locator("#command").bounding_box()["height"] < 160
+    files = page.locator("#downloads")
+    assert files.evaluate("e => [...e.querySelectorAll('*')].every(x => x.scrollHeight <= x.clientHeight + 2 || "
+                          "getComputedStyle(x).overflowY === 'visible')")
+    for img in page.locator("#result img").all():  # drawn at most at the size the status line names
+        natural, drawn = img.evaluate("i => [i.naturalWidth, getComputedStyle(i).objectFit]")
+        assert drawn in ("scale-down", "none") and natural == 512

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import shutil
 import tempfile
 import threading
@@ -23,11 +24,12 @@ from PIL import Image
 from strotss.assets import asset_path
 from strotss.errors import UserError
 from strotss.gui.inputs import DEFAULT_MAX_PIXELS, UPLOAD_FORMATS, limit_words, load_upload
-from strotss.gui.jobs import JobCancelled, Progress, run_refine
+from strotss.gui.jobs import JobCancelled, Progress, RefineJob, run_refine
 from strotss.gui.masks import PALETTE, brush_colours, snap_mask
 from strotss.gui.points import add_click, format_pairs
 from strotss.gui.request import (EditorValue, MaskBase, Oversized, PageValues, Preview, RefineRequest, Unreadable,
-                                 before_after, describe, digest, editor_value, read_side)
+                                 before_after, describe, digest, editor_value, read_side, region_names,
+                                 shown_size)
 from strotss.imageio import check_mask_fits
 from strotss.student import Student
 from strotss.teacher.config import COARSEST, StrotssConfig
@@ -35,6 +37,7 @@ from strotss.teacher.config import COARSEST, StrotssConfig
 ASSETS = Path(str(asset_path("content"))).parent
 SIDES = ("content", "style")
 FIRST_PAIR = {"content": "kodak_kodim16.jpg", "style": "pnst_vg_wheat_field.jpg"}  # shown on a first visit
+CHOOSE = ""  # the bundled lists' "choose…" entry, where they rest between choices
 DEFAULT_SIZE = 256
 DEFAULT_ITERS = StrotssConfig.iters // 2  # a page wants its result in a minute or two
 CACHE_LIFETIME = (600, 3600)  # every 10 minutes, delete uploads and cached images over an hour old (all at exit)
@@ -43,6 +46,31 @@ Drop, paste or pick a **content** photo and a **style** painting, paint matching
 both ({palette}; unpainted parts pair with each other), then **Preview** (real-time student) or **Refine** (optimizer,
 starting from the preview). *Load saved mask* re-uses a downloaded mask; *Point pairs* (below) adds point pairs.
 """
+
+# The message and status lines keep their place (the page does not jump as they fill and empty); keyboard focus is
+# always visible; the brush swatches have a border (white shows on the white popup); the result is never enlarged
+# past what the status line says; the command box is as tall as its few lines (Gradio makes it ~300 px); a bundled
+# list's options close with its focus (Gradio reopens them on the Tab that leaves it).
+CSS = """
+#message, #status { min-height: 2.6em; }
+#message { height: 2.6em; overflow-y: auto; }
+:is(input, button, textarea, select, [tabindex]):focus-visible { outline: 3px solid var(--color-accent) !important;
+  outline-offset: 2px; }
+menu.swatch button.color { border: 2px solid #333 !important; }
+#result img { object-fit: scale-down !important; }
+#command .cm-scroller { min-height: 0 !important; max-height: 12em !important; }
+#content-pick:not(:focus-within) div.options, #style-pick:not(:focus-within) div.options { display: none !important; }
+"""
+# Names the brush swatches (title and aria-label) as the intro does, since Gradio shows bare colours.
+HEAD = """<script>
+const strotssNames = %s;
+new MutationObserver(() => {
+  for (const b of document.querySelectorAll("menu.swatch button.color:not([title])")) {
+    const name = strotssNames[b.style.backgroundColor];
+    if (name) { b.title = name; b.setAttribute("aria-label", "paint " + name); }
+  }
+}).observe(document.documentElement, {childList: true, subtree: true});
+</script>"""
 
 
 def _fail(exc: UserError) -> str:
@@ -127,8 +155,11 @@ class Handlers:
         out = self.student.stylize(pair["content"], pair["style"], DEFAULT_SIZE)
         return Preview(digest(pair["content"]), DEFAULT_SIZE, out)
 
-    def image_loaded(self, side: str, value: EditorValue | None, base: MaskBase | None) -> tuple[Any, str]:
-        """After an upload into one side's editor: check it; returns (points view, message).
+    def image_loaded(self, side: str, value: EditorValue | None, base: MaskBase | None,
+                     seen: str | None = None) -> tuple[Any, ...]:
+        """After an upload into one side's editor: check it; returns (points view, status, seen, message), where seen
+        fingerprints the side's image: the image already shown changes nothing (Gradio also fires this event as the
+        editor shows its first image, late enough to overwrite newer messages).
 
         Gradio 6.31 fires the editor's upload event reliably only into an empty editor, so this is a courtesy:
         Preview and Refine read and check the editors themselves.
@@ -136,26 +167,38 @@ class Handlers:
         try:
             image, mask = read_side(value, base, self.max_pixels, f"{side} image")
         except UserError as exc:
-            return gr.skip(), _fail(exc)
-        return image, describe(side, image, mask)
-
-    def pick(self, side: str, name: str | None) -> tuple[Any, ...]:
-        """A bundled image picked from the side's list, loaded into its editor; returns (editor, base, points view,
-        message)."""
-        if not name:
+            return gr.skip(), gr.skip(), gr.skip(), _fail(exc)
+        now = digest(image)
+        if now == seen:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return image, changed(side), now, describe(side, image, mask)
+
+    def pick(self, side: str, name: str | None, value: EditorValue | None = None, base: MaskBase | None = None,
+             pending: str | None = None) -> tuple[Any, ...]:
+        """A bundled image explicitly chosen from the side's list: loaded into its editor, unless that would discard
+        paint, which takes a second choice of the same image; returns (editor, base, points view, status, list,
+        pending, seen, message). The list goes back to its "choose…" entry, so the same image can be chosen again."""
+        if not name:
+            return (gr.skip(),) * 8
+        reset = gr.update(value=CHOOSE)
         try:
             image = load_upload(ASSETS / side / Path(name).name, self.max_pixels, f"{side} image")
         except UserError as exc:
-            return gr.skip(), gr.skip(), gr.skip(), _fail(exc)
-        return editor_value(image), None, image, describe(side, image, np.zeros_like(image))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), reset, None, gr.skip(), _fail(exc)
+        regions, paint = painted(value, base, self.max_pixels, side)
+        if regions and pending != f"{name}:{paint}":
+            message = _fail(UserError(f"the {side} image {regions} is painted; choose {Path(name).name} again to "
+                                      f"replace it and discard the paint"))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), reset, f"{name}:{paint}", gr.skip(), message
+        return (editor_value(image), None, image, changed(side), reset, None, digest(image),
+                describe(side, image, np.zeros_like(image)))
 
     def load_mask(self, side: str, path: str | None, value: EditorValue | None,
-                  base: MaskBase | None) -> tuple[Any, Any, str]:
+                  base: MaskBase | None) -> tuple[Any, ...]:
         """A saved colour mask, checked against the side's image, becomes the tinted base under new paint (replacing
-        earlier paint and mask); returns (editor, base, message)."""
+        earlier paint and mask); returns (editor, base, status, message)."""
         if not path:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
             image, _ = read_side(value, base, self.max_pixels, f"{side} image")
             with _consumed(path):
@@ -163,68 +206,113 @@ class Handlers:
             check_mask_fits(mask.shape[:2], image.shape[:2], f"{side} mask")
             base = MaskBase.over(image, snap_mask(mask, image.shape[:2], f"{side} mask ({Path(path).name})"))
         except UserError as exc:
-            return gr.skip(), gr.skip(), _fail(exc)
-        return editor_value(base.view()), base, describe(side, image, base.mask)
+            return gr.skip(), gr.skip(), gr.skip(), _fail(exc)
+        return editor_value(base.view()), base, changed(f"{side} mask"), describe(side, image, base.mask)
 
-    def preview(self, *values: Any) -> tuple[Any, Any, str]:
-        """Run the student at the output size; returns (before/after, preview state, message)."""
+    def preview(self, *values: Any) -> tuple[Any, ...]:
+        """Run the student at the output size; returns (before/after, preview state, status, files, command,
+        message): the earlier Refine's downloads are cleared, since the slider no longer shows its result."""
         try:
             if self.student is None:
                 raise UserError("Preview is off: start the page with a student, e.g. `strotss gui --model model.onnx`")
             req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
             out = self.student.stylize(req.content, req.style, req.size)
         except UserError as exc:
-            return gr.skip(), gr.skip(), _fail(exc)
-        return before_after(req.content, out), Preview(digest(req.content), req.size, out), \
-            "preview ready — Refine starts from it"
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), _fail(exc)
+        return (before_after(req.content, out), Preview(digest(req.content), req.size, out),
+                f"student preview, {shown_size(req.content, out)} — not saved; Refine starts from it", None, "",
+                "preview ready — Refine starts from it")
+
+    def starting(self, request: gr.Request) -> tuple[str, Any]:
+        """Refine was clicked: say so at once and allow Cancel, even while the run waits for its turn; returns
+        (status, Cancel button)."""
+        self.stops.setdefault(request.session_hash, threading.Event())
+        return "starting…", gr.Button(interactive=True)
 
     def refine(self, request: gr.Request, *values: Any) -> Iterator[tuple]:
-        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs).
+        """Stream the optimizer's images and loss; finish with downloads and the CLI command (Results.outputs: the
+        Cancel button is enabled only while the run goes on, the message comes last).
 
-        The edit's folder is made once the request is checked, and removed again unless the run finishes.
+        The edit's folder is made once the request is checked, and removed again unless the run finishes. The
+        earlier run's downloads are cleared as this one starts, so they never sit beside another run's image; a
+        cancelled run says so, keeps its unfinished image on screen and saves nothing.
         """
-        stop = self.stops[request.session_hash] = threading.Event()
-        keep = (gr.skip(),) * 4
+        stop = self.stops.setdefault(request.session_hash, threading.Event())
+        keep, idle = (gr.skip(),) * 4, gr.Button(interactive=False)
+        last: Progress | None = None
         try:
             req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
-            yield from self.run(req, stop)
+            job = req.job(self.root, self.weights)  # pairs the regions: refused before anything on screen changes
+            if stop.is_set():  # cancelled while it waited for its turn: nothing on screen changed
+                yield gr.skip(), "cancelled before it started", *keep, idle, "Refine cancelled"
+                return
+            yield (gr.skip(), "starting… (loading the image features)", gr.skip(), None, gr.skip(), "",
+                   gr.Button(interactive=True), "")
+            for last in self.run(job, stop):
+                yield *self.progress(req.content, last), gr.Button(interactive=not last.done), ""
         except JobCancelled:
-            yield (gr.skip(), "cancelled", *keep, "Refine cancelled")
+            if last is None:
+                yield None, "cancelled before its first image; nothing was saved", gr.skip(), None, gr.skip(), "", \
+                    idle, "Refine cancelled"
+            else:
+                yield gr.skip(), f"cancelled at iteration {last.step}/{last.total}: the unfinished image shown was " \
+                                 f"not saved", gr.skip(), None, gr.skip(), "", idle, "Refine cancelled"
         except UserError as exc:
-            yield (gr.skip(), "not started", *keep, _fail(exc))
+            yield gr.skip(), "not started", *keep, idle, _fail(exc)
         finally:
             self.stops.pop(request.session_hash, None)
 
-    def run(self, req: RefineRequest, stop: threading.Event) -> Iterator[tuple]:
-        """Run one checked request in a new edit folder, which is removed when the run fails or is cancelled."""
-        folder = Path(tempfile.mkdtemp(prefix="edit-", dir=self.root))
+    def run(self, job: RefineJob, stop: threading.Event) -> Iterator[Progress]:
+        """Run one checked job in a new edit folder, which is removed when the run fails or is cancelled."""
+        job.folder = folder = Path(tempfile.mkdtemp(prefix="edit-", dir=self.root))
         done = False
         try:
-            with contextlib.closing(run_refine(req.job(folder, self.weights), stop, self.every)) as updates:
+            with contextlib.closing(run_refine(job, stop, self.every)) as updates:
                 for p in updates:
                     done = p.done
                     if done:
                         publish(p.files)
-                    yield self.progress(req.content, p)
+                    yield p
         finally:
             if not done:
                 shutil.rmtree(folder, ignore_errors=True)
 
     @staticmethod
     def progress(content: np.ndarray, p: Progress) -> tuple:
-        """One Refine update as the result outputs: slider, status, plot, files, accordion, command, message."""
+        """One Refine update as the result outputs: slider, status, plot, files, accordion, command."""
         plot = pd.DataFrame({"iteration": np.arange(1, len(p.losses) + 1), "loss": p.losses})
-        note = f"iteration {p.step}/{p.total} · loss {p.losses[-1]:.4f}" if p.losses else "starting"
+        note = f"iteration {p.step}/{p.total} · loss {p.losses[-1]:.4f}" if p.losses else "starting…"
+        size = shown_size(content, p.image)
         if not p.done:
-            return before_after(content, p.image), note, plot, gr.skip(), gr.skip(), gr.skip(), ""
-        return (before_after(content, p.image), f"done: {note}", plot, [str(f) for f in p.files],
-                gr.Accordion(open=True), p.command, "")
+            return before_after(content, p.image), f"{note} · {size}", plot, gr.skip(), gr.skip(), gr.skip()
+        return (before_after(content, p.image), f"done: {note} · {size}; saved, see Downloads", plot,
+                [str(f) for f in p.files], gr.Accordion(open=True), p.command)
 
-    def cancel(self, request: gr.Request) -> str:
-        """Ask this visitor's running Refine to stop."""
-        if request.session_hash in self.stops:
-            self.stops[request.session_hash].set()
-        return "cancelling…"
+    def cancel(self, request: gr.Request) -> tuple[str, Any]:
+        """Ask this visitor's running (or waiting) Refine to stop; returns (status, Cancel button, now disabled)."""
+        stop = self.stops.get(request.session_hash)
+        if stop is None:
+            return "nothing to cancel: no Refine is running", gr.Button(interactive=False)
+        stop.set()
+        return "cancelling… (stops after the current iteration)", gr.Button(interactive=False)
+
+
+def changed(what: str) -> str:
+    """The status after an input changed: the result shown, if any, is of the earlier inputs."""
+    return f"{what} changed: the result shown, if any, is of the earlier inputs; Preview or Refine to update it"
+
+
+def painted(value: EditorValue | None, base: MaskBase | None, max_pixels: int, side: str) -> tuple[str, str]:
+    """What is painted on a side (paint and loaded mask) in words, with the image's size, and a fingerprint of that
+    paint; both empty when nothing is, or its editor holds no readable image."""
+    try:
+        image, mask = read_side(value, base, max_pixels, f"{side} image")
+    except UserError:
+        return "", ""
+    names = region_names(mask)
+    if not names:
+        return "", ""
+    return f"({image.shape[1]}×{image.shape[0]} px) with regions {', '.join(names)}", digest(mask)
 
 
 def publish(files: list[Path]) -> None:
@@ -234,13 +322,16 @@ def publish(files: list[Path]) -> None:
 
 @dataclass
 class Side:
-    """One image's components: its editor, bundled list, mask upload button, uploaded mask and point-click view."""
+    """One image's components: its editor, bundled list, mask upload button, uploaded mask, point-click view and the
+    bundled image awaiting a second choice (to discard paint), and a fingerprint of the image last loaded."""
 
     editor: gr.ImageEditor
     pick: gr.Dropdown
     mask: gr.UploadButton
     base: gr.State
     view: gr.Image
+    pending: gr.State
+    seen: gr.State
 
 
 @dataclass
@@ -258,18 +349,20 @@ class Controls:
 
 @dataclass
 class Results:
-    """The result column: before/after slider, status, loss plot, downloads and command."""
+    """The result column: before/after slider and its divider's keyboard control, status, loss plot, downloads and
+    command."""
 
     slider: gr.ImageSlider
+    divider: gr.Slider
     status: gr.Markdown
     plot: gr.LinePlot
     files: gr.File
     accordion: gr.Accordion
     command: gr.Code
 
-    def outputs(self, message: gr.Markdown) -> list[gr.components.Component]:
-        """The outputs of Refine, in Handlers.progress's order."""
-        return [self.slider, self.status, self.plot, self.files, self.accordion, self.command, message]
+    def outputs(self, cancel: gr.Button, message: gr.Markdown) -> list[gr.components.Component]:
+        """The outputs of Refine: Handlers.progress's, then the Cancel button and the message."""
+        return [self.slider, self.status, self.plot, self.files, self.accordion, self.command, cancel, message]
 
 
 def side_column(side: str, image: np.ndarray, max_pixels: int) -> Side:
@@ -281,42 +374,47 @@ def side_column(side: str, image: np.ndarray, max_pixels: int) -> Side:
         brush=gr.Brush(colors=colours, default_color=colours[0], color_mode="fixed"), elem_id=f"{side}-editor"),
         max_pixels)
     with gr.Row(equal_height=True):
-        pick = gr.Dropdown(bundled(side), value=FIRST_PAIR[side], show_label=False, container=False, scale=3,
+        pick = gr.Dropdown([(f"choose a bundled {side} image…", CHOOSE), *bundled(side)], value=CHOOSE,
+                           label=f"Bundled {side} images", show_label=False, container=False, scale=3,
                            elem_id=f"{side}-pick")
         mask = gr.UploadButton("Load saved mask", type="filepath", size="sm", scale=2, elem_id=f"{side}-mask")
     view = gr.Image(image, label=f"{side.capitalize()} — click point pairs", interactive=False, render=False,
                     elem_id=f"{side}-points")
-    return Side(editor, pick, mask, gr.State(None), view)
+    return Side(editor, pick, mask, gr.State(None), view, gr.State(None), gr.State(digest(image)))
 
 
 def control_row(has_student: bool) -> Controls:
     """Settings and the three buttons, in one row."""
     with gr.Row(elem_id="controls"):
-        alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05, label="Content weight α",
-                          scale=2, elem_id="alpha")
+        alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05, label="Content weight α", scale=2,
+                          min_width=200, buttons=[], elem_id="alpha")  # no reset button: one Tab stop fewer
         size = gr.Slider(COARSEST, 1024, value=DEFAULT_SIZE, step=32, label="Output long side (px)", scale=2,
-                         elem_id="size")
-        iters = gr.Slider(5, 500, value=DEFAULT_ITERS, step=5, label="Iterations per scale", scale=2, elem_id="iters")
+                         min_width=200, buttons=[], elem_id="size")
+        iters = gr.Slider(5, 500, value=DEFAULT_ITERS, step=5, label="Iterations per scale", scale=2, min_width=200,
+                          buttons=[], elem_id="iters")
         seed = gr.Number(StrotssConfig.seed, precision=0, label="Seed", scale=1, min_width=80)
         preview = gr.Button("Preview", interactive=has_student, scale=1, min_width=90, elem_id="preview")
         refine = gr.Button("Refine", variant="primary", scale=1, min_width=90, elem_id="refine")
-        cancel = gr.Button("Cancel", variant="stop", scale=1, min_width=90, elem_id="cancel")
+        cancel = gr.Button("Cancel", variant="stop", interactive=False, scale=1, min_width=90, elem_id="cancel")
     return Controls(alpha, size, iters, seed, preview, refine, cancel)
 
 
-def result_column(first: tuple[np.ndarray, np.ndarray] | None) -> Results:
-    """The before/after slider, large, with status, loss, downloads and command under it."""
+def result_column(first: tuple[np.ndarray, np.ndarray] | None, note: str) -> Results:
+    """The before/after slider, large, with its divider's keyboard control, status, loss, downloads and command
+    under it."""
     slider = gr.ImageSlider(first, label="Before / after — drag to compare", type="numpy", max_height=600,
                             height=560, interactive=False, elem_id="result")
-    status = gr.Markdown("the bundled pair's preview; paint regions, then Refine" if first else "", elem_id="status")
+    divider = gr.Slider(0, 100, value=50, step=5, label="Before / after divider (%) — arrow keys move it",
+                        buttons=[], elem_id="divider")
+    status = gr.Markdown(note, elem_id="status")
     with gr.Accordion("Downloads and command line", open=False) as accordion:
-        files = gr.File(label="Result, masks, points", file_count="multiple", interactive=False, height=120,
+        files = gr.File(label="Result, masks, points", file_count="multiple", interactive=False,
                         elem_id="downloads")
         command = gr.Code(label="Rerun this edit from the command line", language="shell", interactive=False,
                           wrap_lines=True, lines=2, max_lines=6, elem_id="command")
     with gr.Accordion("Objective", open=False):
         plot = gr.LinePlot(x="iteration", y="loss", show_label=False, height=200)
-    return Results(slider, status, plot, files, accordion, command)
+    return Results(slider, divider, status, plot, files, accordion, command)
 
 
 def points_panel(sides: dict[str, Side], message: gr.Markdown) -> gr.State:
@@ -346,19 +444,25 @@ def wire(h: Handlers, sides: dict[str, Side], controls: Controls, results: Resul
          preview: gr.State, message: gr.Markdown) -> None:
     """Connect the events: uploads and picks per side, Preview, Refine and Cancel."""
     for side, s in sides.items():
-        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base], [s.view, message],
-                        api_name=f"{side}_upload")
-        s.pick.input(functools.partial(h.pick, side), s.pick, [s.editor, s.base, s.view, message],
-                     api_name=f"{side}_pick")
-        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base], [s.editor, s.base, message],
-                      api_name=f"{side}_mask")
+        s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base, s.seen],
+                        [s.view, results.status, s.seen, message], api_name=f"{side}_upload")
+        # .change, not .input: a Dropdown sends input (and blur) whenever it loses focus, chosen or not, but change
+        # only when its value changes, by mouse or by keyboard; the list rests on CHOOSE between choices
+        s.pick.change(functools.partial(h.pick, side), [s.pick, s.editor, s.base, s.pending],
+                      [s.editor, s.base, s.view, results.status, s.pick, s.pending, s.seen, message],
+                      api_name=f"{side}_pick")
+        s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base],
+                      [s.editor, s.base, results.status, message], api_name=f"{side}_mask")
     page = PageValues(sides["content"].editor, sides["style"].editor, sides["content"].base, sides["style"].base,
                       pairs, preview, controls.alpha, controls.size, controls.iters, controls.seed)
-    controls.preview.click(h.preview, list(page), [results.slider, preview, message], concurrency_limit=2,
-                           api_name="preview")
-    job = controls.refine.click(h.refine, list(page), results.outputs(message), concurrency_limit=1,
-                                concurrency_id="refine", api_name="refine")
-    controls.cancel.click(h.cancel, None, results.status, cancels=[job], queue=False, api_name="cancel")
+    controls.preview.click(h.preview, list(page), [results.slider, preview, results.status, results.files,
+                                                   results.command, message], concurrency_limit=2, api_name="preview")
+    controls.refine.click(h.starting, None, [results.status, controls.cancel], queue=False).then(
+        h.refine, list(page), results.outputs(controls.cancel, message), concurrency_limit=1,
+        concurrency_id="refine", api_name="refine")
+    controls.cancel.click(h.cancel, None, [results.status, controls.cancel], queue=False, api_name="cancel")
+    results.divider.input(lambda at: gr.ImageSlider(slider_position=at), results.divider, results.slider,
+                          queue=False, show_progress="hidden")
 
 
 def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -375,10 +479,13 @@ def build_app(workdir: str | Path, model: str | None = None, max_pixels: int = D
         controls = control_row(h.student is not None)
         preview = gr.State(first)
         with gr.Row():
-            with gr.Column(scale=4):
+            with gr.Column(scale=4, min_width=400):  # narrow windows stack the columns: labels stay whole
                 sides = {side: side_column(side, pair[side], max_pixels) for side in SIDES}
-            with gr.Column(scale=5):
-                results = result_column(before_after(pair["content"], first.image) if first else None)
+            with gr.Column(scale=5, min_width=400):
+                results = result_column(
+                    before_after(pair["content"], first.image) if first else None,
+                    f"student preview of the bundled pair, {shown_size(pair['content'], first.image)}; paint "
+                    f"regions, then Refine" if first else "")
         pairs = points_panel(sides, message)
         wire(h, sides, controls, results, pairs, preview, message)
     demo.queue(default_concurrency_limit=1)
@@ -399,6 +506,7 @@ def launch(host: str = "127.0.0.1", port: int | None = None, workdir: str | Path
     """
     root = Path(workdir or tempfile.mkdtemp(prefix="strotss-gui-"))
     demo = build_app(root, max_pixels=max_pixels, **kwargs)
+    names = json.dumps({"rgb(%d, %d, %d)" % rgb: name for name, rgb in PALETTE.items()})
     demo.launch(server_name=host, server_port=port, max_file_size=upload_limit(max_pixels), show_error=True,
-                prevent_thread_lock=not block)
+                prevent_thread_lock=not block, css=CSS, head=HEAD % names)
     return demo

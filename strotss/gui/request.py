@@ -121,15 +121,26 @@ def digest(image: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(image).tobytes() + str(image.shape).encode()).hexdigest()[:16]
 
 
+def _display_side(content: np.ndarray, result: np.ndarray, display: int) -> int:
+    """The long side at which before_after shows a result: its own, or the content's up to `display` px."""
+    return max(max(result.shape[:2]), min(max(content.shape[:2]), display))
+
+
 def before_after(content: np.ndarray, result: np.ndarray,
                  display: int = DISPLAY_LONG_SIDE) -> tuple[np.ndarray, np.ndarray]:
     """The two sides of the comparison slider at one size: the result's, raised to the content's up to `display` px
     on the long side, so a small result is compared against a sharp original rather than a shrunken one."""
-    long_side = max(max(result.shape[:2]), min(max(content.shape[:2]), display))
-    scale = long_side / max(result.shape[:2])
+    scale = _display_side(content, result, display) / max(result.shape[:2])
     size = (max(1, round(result.shape[1] * scale)), max(1, round(result.shape[0] * scale)))
     return tuple(img if img.shape[1::-1] == size else np.asarray(Image.fromarray(img).resize(size, Image.BILINEAR))
                  for img in (content, result))
+
+
+def shown_size(content: np.ndarray, result: np.ndarray, display: int = DISPLAY_LONG_SIDE) -> str:
+    """A result's own size in words, and how much before_after enlarges it for display when it does."""
+    h, w = result.shape[:2]
+    factor = _display_side(content, result, display) / max(h, w)
+    return f"{w}×{h} px" + (f", shown upscaled ×{factor:.3g} for display" if factor > 1.01 else "")
 
 
 def check_seed(value: float | int | None) -> int:
