@@ -117,7 +117,7 @@ def test_refine_with_uploaded_masks_in_browser(server, page, tmp_path):
         Image.open(asset_path(name)).resize(size).save(smaller)
         _upload_image(page, side, smaller)
         try:  # the upload event's message, where Gradio fires it; the mask messages below check the upload either way
-            page.locator("#message", has_text=f"{side} image {size[0]}×{size[1]} px").wait_for(timeout=5000)
+            page.locator("#message", has_text=f"{side} image {size[0]}×{size[1]} px").wait_for(timeout=30000)
         except playwright.TimeoutError:
             pass
 
@@ -332,7 +332,7 @@ def test_layout_at_800_px_and_from_the_keyboard(fresh):
     for _ in range(4):
         page.keyboard.press("ArrowRight")
     page.wait_for_function("([x]) => document.querySelector('#result [data-testid=slider]')"
-                           ".getBoundingClientRect().x > x + 20", arg=[before], timeout=5000)
+                           ".getBoundingClientRect().x > x + 20", arg=[before], timeout=30000)
 
     page.set_viewport_size({"width": 1400, "height": 1000})
     _set_number(page, "size", 64)
