@@ -144,7 +144,7 @@ def test_refine_with_uploaded_masks_in_browser(server, page, tmp_path):
     text = command.inner_text()
     assert "strotss optimize" in text and "--size 64" in text and "--iters 10" in text
     assert "--init" in text  # warm-started from the preview of the same content at the same size
-    page.locator("#status", has_text="done").wait_for(timeout=10000)
+    page.locator("#status", has_text="done").wait_for(timeout=60000)
     shot = tmp_path / "gui.png"
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shot))  # the viewport: what a visitor sees without scrolling
@@ -233,7 +233,7 @@ def test_bundled_list_replaces_only_on_a_choice(fresh, tmp_path):
     assert "content image (300×200 px) with regions blue is painted; choose kodak_kodim01.jpg again" in asked
     _choose(page, "content", "kodak_kodim01.jpg")
     _message(page, "no regions painted")
-    page.locator("#content-editor [data-testid=status-tracker].hide").wait_for(state="attached", timeout=10000)
+    page.locator("#content-editor [data-testid=status-tracker].hide").wait_for(state="attached", timeout=60000)
     assert page.locator("#content-editor [data-testid=status-tracker]:not(.hide)").count() == 0
     assert page.locator("#content-pick input").input_value() == "choose a bundled content image…"
     page.get_by_text("Point pairs (optional)").click()
@@ -339,7 +339,7 @@ def test_layout_at_800_px_and_from_the_keyboard(fresh):
     _set_number(page, "iters", 5)
     page.locator("#refine").click()
     assert "64×43 px, shown upscaled ×8 for display" in _status(page, "done", timeout=90)
-    page.locator("#command .cm-content").wait_for(timeout=10000)
+    page.locator("#command .cm-content").wait_for(timeout=60000)
     assert page.locator("#command").bounding_box()["height"] < 160
     files = page.locator("#downloads")
     assert files.evaluate("e => [...e.querySelectorAll('*')].every(x => x.scrollHeight <= x.clientHeight + 2 || "
