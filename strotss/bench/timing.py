@@ -8,7 +8,7 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
 def no_sync() -> None:
@@ -33,6 +33,21 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 0,
 def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 0, sync: Callable[[], None] = no_sync) -> float:
     """median_seconds in milliseconds, the unit latency tables use."""
     return 1e3 * median_seconds(fn, repeats, warmup, sync)
+
+
+def interleaved_medians_ms(fns: Sequence[Callable[[], object]], repeats: int, warmup: int = 0) -> list[float]:
+    """Median wall time of each fn in milliseconds, timed in rounds (each fn once per round, the order rotated)
+    so that a shared machine's slow and fast spells fall on every fn alike rather than on whichever ran then."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for r in range(repeats):
+        for i in (list(range(len(fns)))[r % len(fns):] + list(range(len(fns)))[:r % len(fns)]):
+            t0 = time.perf_counter()
+            fns[i]()
+            times[i].append(time.perf_counter() - t0)
+    return [1e3 * statistics.median(t) for t in times]
 
 
 def peak_rss_mib() -> float:
