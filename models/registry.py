@@ -15,7 +15,7 @@ from strotss import __version__
 from strotss.errors import UserError
 from strotss.imageio import atomic_output
 from strotss.models.kinds import kind_of, network_class
-from strotss.models.metadata import STYLIZER, checkpoint_meta, from_checkpoint, from_onnx
+from strotss.models.metadata import CONDITIONED_STYLIZER, STYLIZER, checkpoint_meta, from_checkpoint, from_onnx
 from strotss.models.network import Network
 
 LIGHTNING_PREFIX = "net."
@@ -99,7 +99,8 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
 
     The exporter merges initializers of equal value (every fresh norm's ones) and drops zero biases, so
     parameters are matched by position, not name: the graph's Conv and InstanceNormalization nodes run in the
-    order of `net`'s modules.
+    order of `net`'s modules, and so do its Gemm nodes (the α-conditioning's linear layers) in that of its
+    nn.Linear modules.
     """
     import numpy as np
     import onnx
@@ -111,7 +112,7 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
     except Exception as exc:  # onnx raises DecodeError and others for a file that is not a model
         raise UserError(f"{p}: not an ONNX model ({exc.__class__.__name__})") from None
     meta = from_onnx({prop.key: prop.value for prop in model.metadata_props})
-    if meta.get("kind") != STYLIZER.kind:
+    if meta.get("kind") not in (STYLIZER.kind, CONDITIONED_STYLIZER.kind):
         raise UserError(f"{p}: only a per-style strotss ONNX model can give initial weights (this one: "
                         f"{meta.get('kind', 'no strotss metadata')}); pass the checkpoint it was exported from")
     inits = {init.name: init for init in model.graph.initializer}
@@ -125,20 +126,33 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
                             "it was exported from")
         return numpy_helper.to_array(inits[name]).astype(np.float32)
 
-    layers = [n for n in model.graph.node if n.op_type in ("Conv", "InstanceNormalization")]
-    modules = [(name, m) for name, m in net.named_modules() if isinstance(m, (nn.Conv2d, nn.InstanceNorm2d))]
+    def gemm_weight(node: Any) -> np.ndarray:
+        trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+        w = initializer(node.input[1])
+        return w if trans_b else w.T
+
     state: dict[str, torch.Tensor] = {}
-    if len(layers) == len(modules):
+    kinds = ((("Conv", "InstanceNormalization"), (nn.Conv2d, nn.InstanceNorm2d)), (("Gemm",), (nn.Linear,)))
+    for ops, types in kinds:
+        layers = [n for n in model.graph.node if n.op_type in ops]
+        modules = [(name, m) for name, m in net.named_modules() if isinstance(m, types)]
+        if len(layers) != len(modules):
+            break
         for node, (name, module) in zip(layers, modules):
             sources = list(node.input[1:3]) + [""] * (3 - len(node.input))
             for param, source in zip(("weight", "bias"), sources):
-                if getattr(module, param, None) is not None:  # an omitted bias is zero (ONNX Conv)
-                    state[f"{name}.{param}"] = (torch.from_numpy(initializer(source)) if source
-                                                else torch.zeros_like(getattr(module, param)))
+                if getattr(module, param, None) is None:
+                    continue
+                if not source:  # an omitted bias is zero (ONNX Conv, Gemm)
+                    state[f"{name}.{param}"] = torch.zeros_like(getattr(module, param))
+                elif node.op_type == "Gemm" and param == "weight":
+                    state[f"{name}.{param}"] = torch.from_numpy(np.ascontiguousarray(gemm_weight(node)))
+                else:
+                    state[f"{name}.{param}"] = torch.from_numpy(initializer(source))
     own = net.state_dict()
     if set(state) != set(own) or any(state[k].shape != own[k].shape for k in own):
-        raise UserError(f"{p}: its {len(layers)} convolution and norm layers do not fit the {len(modules)} of this "
-                        "network in number or shape (another preset); use the model_kwargs of its model card")
+        raise UserError(f"{p}: its layers do not fit this network in number or shape (another preset, or "
+                        "conditioned on α or not); use the model_kwargs of its model card")
     return state, meta
 
 

@@ -47,17 +47,25 @@ def test_every_bundled_model_has_a_complete_card_and_its_files() -> None:
 
 
 @needs_models
-def test_files_written_before_the_preset_rename_read_as_presets() -> None:
-    """The bundled cards and ONNX files say `size` for the network preset; they are read as `preset`."""
+def test_files_written_before_the_preset_rename_read_as_presets(tmp_path: Path) -> None:
+    """Cards and ONNX files written before the rename say `size` for the network preset; they are read as `preset`."""
+    import onnx
+
     from strotss.models import PerStyleNet, onnx_state_dict
 
-    raw = json.loads(BUNDLED["starry_night"].path.with_suffix(".json").read_text())
+    raw = json.loads(BUNDLED["great_wave"].path.with_suffix(".json").read_text())
     assert raw["model_kwargs"]["size"] == "base"  # as shipped, not rewritten
-    card = BUNDLED["starry_night"].card
-    assert card["preset"] == "base" and card["model_kwargs"] == {"preset": "base", "noise": 0.03}
+    card = BUNDLED["great_wave"].card
+    assert card["preset"] == "base" and card["model_kwargs"] == {"preset": "base"}
     assert card["quality"]["size"] == 256  # pixels stay `size`
-    _, meta = onnx_state_dict(BUNDLED["starry_night"].path, PerStyleNet(**card["model_kwargs"]))
-    assert meta["model_kwargs"] == card["model_kwargs"]
+    legacy = onnx.load(str(BUNDLED["wheat_field"].path))  # its metadata as an export before the rename wrote it
+    for prop in legacy.metadata_props:
+        if prop.key == "strotss.model_kwargs":
+            prop.value = prop.value.replace('"preset"', '"size"')
+    onnx.save(legacy, str(tmp_path / "legacy.onnx"))
+    kwargs = BUNDLED["wheat_field"].card["model_kwargs"]
+    _, meta = onnx_state_dict(tmp_path / "legacy.onnx", PerStyleNet(**kwargs))
+    assert meta["model_kwargs"] == kwargs and "size" not in meta["model_kwargs"]
 
 
 @needs_models

@@ -96,17 +96,20 @@ def test_init_weights_from_an_onnx_file_or_a_bundled_name(tmp_path: Path) -> Non
     x = torch.rand(1, 3, 40, 52)
     with torch.no_grad():
         assert torch.allclose(module.net.eval()(x), trained.eval()(x), atol=1e-6)
-    card = bundled_models()["starry_night"].card
-    with pytest.raises(UserError, match="fixed input noise 0.03"):  # losing the bundled model's noise is refused
-        StrotssModule(model_kwargs={"preset": "base"}, init_weights="starry_night", extractor_weights="random")
-    bundled = StrotssModule(model_kwargs=card["model_kwargs"], init_weights="starry_night", extractor_weights="random")
+    noisy_kwargs = {**TINY_NET, "noise": 0.03}
+    save_model(tmp_path / "n.pt", create_model("per_style", **noisy_kwargs), {"model_kwargs": noisy_kwargs})
+    noisy = export_onnx(tmp_path / "n.pt", tmp_path / "n.onnx")[0]
+    with pytest.raises(UserError, match="fixed input noise 0.03"):  # losing a model's input noise is refused
+        StrotssModule(model_kwargs=TINY_NET, init_weights=str(noisy), extractor_weights="random")
+    card = bundled_models()["wheat_field"].card
+    bundled = StrotssModule(model_kwargs=card["model_kwargs"], init_weights="wheat_field", extractor_weights="random")
     photo = np.random.default_rng(0).random((1, 3, 48, 64), dtype=np.float32)
     with torch.no_grad():
         ours = bundled.net.eval()(torch.from_numpy(photo)).numpy()
     assert np.abs(ours - photo).max() > 0.1  # a trained network, not the identity a fresh one starts as
-    assert np.abs(ours - StyleModel(resolve_model("starry_night"))(photo)).max() < 2e-2  # its fp16 ONNX twin
+    assert np.abs(ours - StyleModel(resolve_model("wheat_field"))(photo)).max() < 2e-2  # its ONNX twin
     with pytest.raises(UserError, match="model_kwargs of its model card"):
-        StrotssModule(model_kwargs=TINY_NET, init_weights="starry_night", extractor_weights="random")
+        StrotssModule(model_kwargs={"preset": "base"}, init_weights="wheat_field", extractor_weights="random")
     with pytest.raises(UserError, match="only a per-style"):
         StrotssModule(model="arbitrary", init_weights="arbitrary", extractor_weights="random")
     (tmp_path / "bad.onnx").write_bytes(b"not a model")

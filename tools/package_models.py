@@ -40,8 +40,6 @@ GPU_SHARED = GPU + "; six runs shared the GPU at once (tools/gpu_session.py)"
 CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 CPU_AVX2 = ("2 CPU cores (AMD EPYC with AVX2, no AVX-512: a slower development machine), two runs sharing them "
             "(one thread each), fp32, torch 2.14.1")
-CPU_SHARED = ("2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), two runs sharing them (one thread "
-              "each), fp32, torch 2.14.1")
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
           "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
 HELD_OUT_PHOTOS = "the 12 bundled Kodak photos (strotss/assets/content): validation only, never trained on"
@@ -69,19 +67,6 @@ def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
     return ("strotss train fit --config configs/per_style.yaml --data.content <photos> --data.style "
             f"sample:style/{style} --model.model_kwargs '{{\"preset\": \"base\"}}' --trainer.max_time {max_time} "
             "--trainer.max_steps -1")
-
-
-def cpu_finetuned(recipe: dict, steps: int, wall: str) -> dict:
-    """A GPU recipe continued by configs/per_style_cpu_finetune.yaml on the 2-core CPU from its last checkpoint."""
-    t = recipe["training"]
-    t["config"] += ", then configs/per_style_cpu_finetune.yaml"
-    t["commands"].append("strotss train fit --config configs/per_style_cpu_finetune.yaml --data.content <photos> "
-                         "--model.init_weights runs/per_style/checkpoints/last.ckpt")
-    t["steps"] += f"; then {steps} steps × 4 photos fine-tuning on the CPU (fresh AdamW, lr 2e-4, cosine)"
-    t["batch"] = "8 (GPU), then 4 (CPU)"
-    t["hardware"] += f"; then {CPU}"
-    t["wall_time"] += f" on the GPU + {wall} on the CPU"
-    return recipe
 
 
 def style_flag(painting: str) -> str:
@@ -123,24 +108,6 @@ def whole_photo_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[st
     return recipe
 
 
-def noise_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[str, str], hardware: str = CPU_SHARED) -> dict:
-    """A recipe continued by configs/per_style_cpu_noise.yaml on the CPU: fixed input noise (std 0.03) added to the
-    network, its norms adapted to it on whole photos (batch unchanged: the previous stage's whole photos), from the
-    model bundled as `bundled` = (name, commit)."""
-    t = recipe["training"]
-    init = bundled_init(t["commands"], *bundled)
-    t["config"] += ", then configs/per_style_cpu_noise.yaml"
-    t["commands"].append("strotss train fit --config configs/per_style_cpu_noise.yaml --data.content "
-                         f"<photos>{style_flag(recipe['painting'])} --model.init_weights {init}")
-    t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU with fixed input noise of std 0.03 added "
-                   "(model_kwargs noise), instance norms only (fresh AdamW, lr 3e-3, cosine, fp32), from the fp16 "
-                   f"weights bundled at commit {bundled[1]}")
-    if hardware not in t["hardware"]:
-        t["hardware"] += f"; then {hardware}"
-    t["wall_time"] = t["wall_time"].removesuffix(" on the CPU") + f" + {wall} on the CPU"
-    return recipe
-
-
 def keep_recipe(painting: str, title: str, steps: str, wall: str, hardware: str, temporal: bool = True) -> dict:
     """configs/per_style_keep.yaml from scratch: the tiny network conditioned on α, at the scale of use (issue 18),
     with its temporal consistency term unless `temporal` is False (models trained before the config had it)."""
@@ -158,14 +125,19 @@ def keep_recipe(painting: str, title: str, steps: str, wall: str, hardware: str,
 
 CPU_AMX = "2 CPU cores (Intel Xeon with AMX and AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 
+CPU_EPYC_SHARED = ("2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), two runs sharing them (one "
+                   "thread each), bf16-mixed, torch 2.14.1")
+KEEP_STEPS = ("1000 in four sittings resumed with --ckpt_path last (checkpoints/keep/); steps 0-300 ran under the "
+              "config's earlier time-boxed cosine (--trainer.max_time 00:01:50:00, about 66 % through its decay at step "
+              "300), steps 300-1000 under today's 1000-step cosine")
+KEEP_WALL = "about 3 h 5 min (07:59-09:12, 09:13-10:09, 10:16-10:43, 11:32-11:59 UTC, 2026-12-03)"
+
 RECIPES = {
     "wheat_field": keep_recipe("pnst_vg_wheat_field.jpg", "Vincent van Gogh, Wheat Field with Cypresses (1889)",
                                "1034 (the config's 70-minute limit; other jobs shared the cores for part of it)",
                                "70 min", CPU_AMX, temporal=False),
-    "starry_night": noise_finetuned(whole_photo_finetuned(per_style(
-        "pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", "817", "6 min 51 s", GPU_SHARED,
-        [gpu_command("pnst_vg_starry_night.jpg")]), 300, "36 min", ("starry_night", "d5b32fa"), CPU_AVX2),
-        300, "20 min", ("starry_night", "b7480d8")),
+    "starry_night": keep_recipe("pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)",
+                                KEEP_STEPS, KEEP_WALL, CPU_EPYC_SHARED),
     "great_wave": whole_photo_finetuned(per_style(
         "pnst_wave_crop.jpg", "Katsushika Hokusai, The Great Wave off Kanagawa (c. 1831), crop", "805",
         "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
