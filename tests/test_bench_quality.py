@@ -45,3 +45,18 @@ def test_bench_quality_scores_both_axes_and_compares_with_a_reference(tmp_path: 
     ssim = float(line.split()[3])
     assert ssim > 0.99
     assert np.asarray(Image.open(plot)).shape[-1] in (3, 4) and sheet.stat().st_size > 0
+
+
+def test_contact_sheet_captions_wrap_to_narrow_images() -> None:
+    """A caption wider than its picture (a portrait photo's) wraps onto more lines instead of being cut off."""
+    import numpy as np
+
+    from strotss.teacher.compare import labelled_row
+
+    pictures = [np.full((64, 40, 3), 0.5), np.full((64, 200, 3), 0.5)]
+    one_line = labelled_row(pictures, ["a", "b"], height=64)
+    wrapped = labelled_row(pictures, ["starry_night α=4 SSIM 0.38 Gram 0.45", "b"], height=64)
+    assert wrapped.shape[0] >= one_line.shape[0] + 3 * 18  # the 40 px tile's caption took four lines or more
+    strip = wrapped[64:, :40]
+    inked_rows = np.flatnonzero((strip < 128).any(axis=(1, 2)))
+    assert inked_rows.max() - inked_rows.min() > 3 * 18  # and every line was drawn

@@ -26,18 +26,58 @@ class PairScore:
         return 100.0 * (self.student - self.teacher) / self.teacher
 
 
+def caption_font(size: int = 15) -> tuple[ImageFont.ImageFont | ImageFont.FreeTypeFont, bool]:
+    """A caption font and whether it draws Greek (α): DejaVu Sans from the system or matplotlib when present,
+    else Pillow's built-in font, which does not."""
+    candidates = ["DejaVuSans.ttf"]
+    try:
+        from matplotlib import font_manager
+
+        candidates.append(font_manager.findfont("DejaVu Sans", fallback_to_default=False))
+    except Exception:  # matplotlib is optional; without it the system's font or Pillow's own is used
+        pass
+    for name in candidates:
+        try:
+            return ImageFont.truetype(name, size), True
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size), False
+
+
+def wrap_caption(label: str, width: int, draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeTypeFont
+                 ) -> list[str]:
+    """The label broken at spaces into lines no wider than `width` pixels (a longer word is cut between letters)."""
+    lines: list[str] = []
+    for word in label.split(" "):
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+            continue
+        lines.append("")
+        for letter in word:
+            if lines[-1] and draw.textlength(lines[-1] + letter, font=font) > width:
+                lines.append("")
+            lines[-1] += letter
+    return lines
+
+
 def labelled_row(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
-    """Images side by side at one height, each with a caption strip underneath (for README pictures)."""
-    tiles = []
-    font = ImageFont.load_default(size=15)
+    """Images side by side at one height, each with its caption underneath, wrapped to the image's width."""
+    font, greek = caption_font()
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    pictures, captions = [], []
     for img, label in zip(images, labels):
         pil = Image.fromarray(to_uint8(img))
-        pil = pil.resize((max(1, round(pil.width * height / pil.height)), height), Image.Resampling.LANCZOS)
-        tile = Image.new("RGB", (pil.width, height + 22), "white")
+        pictures.append(pil.resize((max(1, round(pil.width * height / pil.height)), height), Image.Resampling.LANCZOS))
+        captions.append(wrap_caption(label if greek else label.replace("α", "alpha"), pictures[-1].width - 8,
+                                     measure, font))
+    strip = 6 + 18 * max(len(c) for c in captions)
+    tiles = []
+    for pil, lines in zip(pictures, captions):
+        tile = Image.new("RGB", (pil.width, height + strip), "white")
         tile.paste(pil, (0, 0))
-        ImageDraw.Draw(tile).text((4, height + 3), label, fill="black", font=font)
+        ImageDraw.Draw(tile).multiline_text((4, height + 3), "\n".join(lines), fill="black", font=font, spacing=3)
         tiles.append(tile)
-    sheet = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), height + 22), "white")
+    sheet = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), height + strip), "white")
     x = 0
     for t in tiles:
         sheet.paste(t, (x, 0))
