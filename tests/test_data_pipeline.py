@@ -169,6 +169,28 @@ def test_a_whole_style_is_resized_as_the_objective_is_scored() -> None:
     assert got.shape == want.shape and torch.allclose(got, want, atol=1e-6)
 
 
+def test_augmented_paintings_differ_per_draw_and_repeat_per_seed(tmp_path: Path) -> None:
+    """style_augment: each training draw of one painting is another part, mirror and palette of it, with its own
+    style-bank key; the same (seed, epoch, index) gives the same version (resume is exact); validation and
+    augment off keep the painting as it is."""
+    from strotss.train.pairs import SampleMaker
+
+    yy, xx = np.mgrid[0:90, 0:150]
+    painting = np.stack([xx * 255 // 150, yy * 255 // 90, (xx + yy) % 256], -1).astype(np.uint8)
+    photo = np.zeros((64, 64, 3), np.uint8)
+    augment = SampleMaker(SampleSpec(crop=32, style_size=40, style_augment=True))
+    draws = [augment(photo, painting, "p.jpg", seed) for seed in range(4)]
+    assert all(d["style"].shape == (3, 40, 40) for d in draws)
+    assert len({d["style_key"] for d in draws}) == 4 and all(d["style_key"].startswith("p.jpg@") for d in draws)
+    means = torch.stack([d["style"].mean(dim=(1, 2)) for d in draws])
+    assert float((means - means.mean(0)).abs().max()) > 0.02  # palettes and parts differ between draws
+    again = augment(photo, painting, "p.jpg", 2)
+    assert torch.equal(again["style"], draws[2]["style"]) and again["style_key"] == draws[2]["style_key"]
+    plain = SampleMaker(SampleSpec(crop=32, style_size=40))(photo, painting, "p.jpg", 0)
+    val = SampleMaker(SampleSpec(crop=32, style_size=40, style_augment=True, train=False))(photo, painting, "p.jpg", 0)
+    assert plain["style_key"] == val["style_key"] == "p.jpg" and torch.equal(plain["style"], val["style"])
+
+
 def test_whole_photo_training_runs_and_records_its_size(tmp_path: Path) -> None:
     """Whole photos of different shapes, one per batch, gradients accumulated: trains, and the checkpoint's
     train_size is the photos' long side."""

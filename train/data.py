@@ -44,6 +44,10 @@ class StyleData(pl.LightningDataModule):
             raise trainer.accumulate_grad_batches for larger optimizer batches).
         style_size: long side of a single style image (per-style training, kept whole), or the side of the
             resized, centre-cropped squares of a style folder (arbitrary-style training, batched).
+        style_augment: give every training sample a new version of its painting (random part, mirror, hue,
+            saturation, brightness and contrast: strotss.train.pairs.painting_augment), as squares of style_size;
+            for arbitrary-style training from few paintings, so the network meets many style statistics rather
+            than memorizing each painting's. Validation styles are never augmented.
         n_positions: output/content sample positions per image for the loss.
         min_size: images whose short side is below this are skipped and logged; larger ones are resized.
         batch_size: images per process and step.
@@ -56,7 +60,8 @@ class StyleData(pl.LightningDataModule):
                  val_content: str | None = None, val_style: str | None = None, teacher: str | None = None,
                  split: str = "train", streaming: bool = False, crop: int | None = 256,
                  crop_scale: tuple[float, float] = (0.25, 1.0), content_size: int | None = None, style_size: int = 256,
-                 n_positions: int = N_POSITIONS, min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
+                 style_augment: bool = False, n_positions: int = N_POSITIONS, min_size: int = 64, batch_size: int = 8,
+                 num_workers: int = 2,
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -68,7 +73,7 @@ class StyleData(pl.LightningDataModule):
                             f"set data.batch_size 1 (not {batch_size}) and trainer.accumulate_grad_batches instead")
         self.style_whole = Path(resolve_source(style)).is_file()
         self.spec = SampleSpec(crop, style_size, n_positions, min_size, crop_scale=tuple(crop_scale),
-                               style_whole=self.style_whole, content_size=content_size)
+                               style_whole=self.style_whole, content_size=content_size, style_augment=style_augment)
         self.train_set: Any = None
         self.val_set: Any = None
 

@@ -32,7 +32,9 @@ class SampleSpec:
     """How samples are cut: crop side, style side, positions per image, smallest usable image, train or eval,
     the range of image area a random crop covers, whether the style is kept whole (one fixed painting,
     long side = style_size) rather than centre-cropped to a square (many paintings batched together), and
-    the long side photos are first resized to (None: random resized crops; with crop None: whole photos)."""
+    the long side photos are first resized to (None: random resized crops; with crop None: whole photos), and
+    whether training styles are augmented (painting_augment: each draw a new part, mirror, palette and contrast
+    of the painting, so that few paintings give many distinct style statistics)."""
 
     crop: int | None = 256
     style_size: int = 256
@@ -42,6 +44,14 @@ class SampleSpec:
     crop_scale: tuple[float, float] = (0.25, 1.0)
     style_whole: bool = False
     content_size: int | None = None
+    style_augment: bool = False
+
+
+def painting_augment(side: int) -> v2.Compose:
+    """Random part (15–100 % of the area, square, `side` px), mirror, hue turn (up to ±0.3 of the circle),
+    saturation, brightness and contrast of a painting: a new style per draw whose statistics stay paint-like."""
+    return v2.Compose([v2.RandomResizedCrop(side, scale=(0.15, 1.0), antialias=True), v2.RandomHorizontalFlip(),
+                       v2.ColorJitter(brightness=0.2, contrast=0.3, saturation=(0.6, 1.4), hue=0.3)])
 
 
 def sample_seed(*keys: int) -> int:
@@ -63,8 +73,14 @@ class SampleMaker:
         self.spec = spec
         flip = [v2.RandomHorizontalFlip()] if spec.train else []
         self.content_tf = v2.Compose([*_content_crop(spec), *flip, v2.ToDtype(torch.float32, scale=True)])
-        fit = [] if spec.style_whole else [v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size)]
+        if spec.style_augment and spec.train:
+            fit = [painting_augment(spec.style_size)]
+        elif spec.style_whole:
+            fit = []
+        else:
+            fit = [v2.Resize(spec.style_size, antialias=True), v2.CenterCrop(spec.style_size)]
         self.style_tf = v2.Compose([*fit, v2.ToDtype(torch.float32, scale=True)])
+        self.style_varies = spec.style_augment and spec.train
 
     def __call__(self, content: np.ndarray, style: np.ndarray, style_key: str, seed: int,
                  teacher: np.ndarray | None = None) -> dict[str, Any]:
@@ -91,8 +107,10 @@ class SampleMaker:
             g = torch.Generator().manual_seed(seed)
             pos = grid_positions(*sample["content"].shape[-2:], generator=g)
             sample["positions"] = shuffled_subset(pos, self.spec.n_positions, generator=g)
-        sample["style"] = self.style_tf(_image(style))
-        sample["style_key"] = style_key
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed ^ 2)
+            sample["style"] = self.style_tf(_image(style))
+        sample["style_key"] = f"{style_key}@{seed}" if self.style_varies else style_key  # its own style features
         return sample
 
 
