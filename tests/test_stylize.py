@@ -136,25 +136,25 @@ def test_bench_onnx_times_every_cell_in_rotating_rounds():
 
 
 def test_same_picture_at_any_input_size(tmp_path):
-    """A 1024 px and a 256 px copy of one photo come out as the same picture at two resolutions: the network
-    works at the model's trained size (256 px for great_wave). At full resolution (--size 0, the old
+    """A 2048 px and a 512 px copy of one photo come out as the same picture at two resolutions: the network
+    works at the model's trained size (512 px for starry_night). At full resolution (--size 0, the old
     behaviour) they are two different pictures."""
     from strotss.assets import asset_path
     from strotss.imageio import resize_long_side, resize_to
 
     photo = read_rgb(asset_path("content/kodak_kodim01.jpg"))
-    for side in (1024, 256):
+    for side in (2048, 512):
         write_image(tmp_path / f"p{side}.png", resize_long_side(photo, side))
     outs = {}
     for flags in ([], ["--size", "0"]):
-        for side in (1024, 256):
+        for side in (2048, 512):
             dst = tmp_path / f"o{side}{'_full' if flags else ''}.png"
-            assert cli.main(["stylize", "great_wave", str(tmp_path / f"p{side}.png"), "-o", str(dst), *flags]) == 0
+            assert cli.main(["stylize", "starry_night", str(tmp_path / f"p{side}.png"), "-o", str(dst), *flags]) == 0
             outs[side, bool(flags)] = read_rgb(dst)
-    assert outs[1024, False].shape == outs[1024, True].shape == read_rgb(tmp_path / "p1024.png").shape
+    assert outs[2048, False].shape == outs[2048, True].shape == read_rgb(tmp_path / "p2048.png").shape
 
     def gap(full: bool) -> float:
-        small = outs[256, full]
-        return float(np.abs(resize_to(outs[1024, full], small.shape[:2]).astype(int) - small).mean())
+        small = outs[512, full]
+        return float(np.abs(resize_to(outs[2048, full], small.shape[:2]).astype(int) - small).mean())
 
     assert gap(False) < 6 and gap(True) > 3 * gap(False)

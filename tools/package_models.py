@@ -37,9 +37,6 @@ GPU_NOTE = ("trained with the configs of commit 0b0683a, which validated after e
             "fine-tuning) drew one fixed set of style pixels per run and resized a single painting bilinearly; "
             "today's code draws afresh every step and resizes a single painting with Lanczos, as the scorer does")
 GPU_SHARED = GPU + "; six runs shared the GPU at once (tools/gpu_session.py)"
-CPU = "2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
-CPU_AVX2 = ("2 CPU cores (AMD EPYC with AVX2, no AVX-512: a slower development machine), two runs sharing them "
-            "(one thread each), fp32, torch 2.14.1")
 PHOTOS = ("96 photos of ../shared/data/content (Kodak, Wikimedia Commons, DreamBooth and style-transfer "
           "repositories; licences in its MANIFEST.tsv), random crops of 30-100 % of the area at 256 px, flips")
 HELD_OUT_PHOTOS = "the 12 bundled Kodak photos (strotss/assets/content): validation only, never trained on"
@@ -53,59 +50,9 @@ PER_STYLE_LICENCES = [
 ]
 
 
-def per_style(painting: str, title: str, steps: str, wall: str, hardware: str, commands: list[str]) -> dict:
-    """A per-style recipe's provenance."""
-    return {"painting": painting, "style": title,
-            "training": {"data": PHOTOS, "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style.yaml",
-                         "commands": commands, "steps": steps, "batch": 8, "hardware": hardware, "wall_time": wall,
-                         "note": GPU_NOTE},
-            "licences": PER_STYLE_LICENCES + [f"style: {title}, public-domain artwork (strotss/assets/NOTICE)"]}
-
-
-def gpu_command(style: str, max_time: str = "00:00:06:51") -> str:
-    """The command tools/gpu_session.py ran for a per-style base run."""
-    return ("strotss train fit --config configs/per_style.yaml --data.content <photos> --data.style "
-            f"sample:style/{style} --model.model_kwargs '{{\"preset\": \"base\"}}' --trainer.max_time {max_time} "
-            "--trainer.max_steps -1")
-
-
 def style_flag(painting: str) -> str:
-    """The --data.style flag a CPU stage's command needs (none for Wheat Field, its configs' default)."""
+    """The --data.style flag a recipe's command needs (none for Wheat Field, its configs' default)."""
     return "" if painting == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{painting}"
-
-
-def bundled_init(commands: list[str], name: str, commit: str) -> str:
-    """Append the command that fetches NAME's ONNX file as bundled at `commit`; return the path it writes."""
-    init = f"runs/previous_{name}.onnx"
-    commands.append(f"git show {commit}:strotss/pretrained/{name}.onnx > {init}")
-    return init
-
-
-def whole_photo_finetuned(recipe: dict, steps: int, wall: str, bundled: tuple[str, str] | None = None,
-                          hardware: str = CPU) -> dict:
-    """A recipe continued by configs/per_style_cpu_whole_photos.yaml on the CPU: its instance norms only, on whole
-    photos at 256 px, from the previous stage's last checkpoint, or from `bundled` = (name, commit): the model of
-    that name bundled at that commit (its fp16 ONNX file, which `--model.init_weights` reads)."""
-    t = recipe["training"]
-    previous = "per_style_cpu_finetune" if "cpu_finetune" in t["config"] else "per_style"
-    t["data"] += ("; last, the same photos whole at 256 px long side (the scale they are stylized at, Lanczos), "
-                  "flips")
-    t["config"] += ", then configs/per_style_cpu_whole_photos.yaml"
-    init = bundled_init(t["commands"], *bundled) if bundled else f"runs/{previous}/checkpoints/last.ckpt"
-    t["commands"].append("strotss train fit --config configs/per_style_cpu_whole_photos.yaml --data.content "
-                         f"<photos>{style_flag(recipe['painting'])} --model.init_weights {init}"
-                         + ("" if steps == 900 else f" --trainer.max_steps {steps}"))
-    t["steps"] += (f"; then {steps} steps × 1 whole photo on the CPU, instance norms only (3.2 k parameters; "
-                   "fresh AdamW, lr 3e-3, cosine, fp32)"
-                   + (f", from the fp16 weights bundled at commit {bundled[1]}" if bundled else ""))
-    batch = t["batch"] if isinstance(t["batch"], str) else f"{t['batch']} (GPU)"
-    t["batch"] = f"{batch}, then 1 whole photo (CPU)"
-    if t["hardware"].endswith(hardware):
-        t["wall_time"] = t["wall_time"].replace(" on the CPU", "") + f" + {wall} on the CPU"
-    else:
-        t["hardware"] += f"; then {hardware}"
-        t["wall_time"] += f" on the GPU + {wall} on the CPU"
-    return recipe
 
 
 def keep_recipe(painting: str, title: str, steps: str, wall: str, hardware: str, temporal: bool = True) -> dict:
@@ -138,10 +85,6 @@ RECIPES = {
                                "70 min", CPU_AMX, temporal=False),
     "starry_night": keep_recipe("pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)",
                                 KEEP_STEPS, KEEP_WALL, CPU_EPYC_SHARED),
-    "great_wave": whole_photo_finetuned(per_style(
-        "pnst_wave_crop.jpg", "Katsushika Hokusai, The Great Wave off Kanagawa (c. 1831), crop", "805",
-        "6 min 51 s", GPU_SHARED, [gpu_command("pnst_wave_crop.jpg")]), 300, "36 min", ("great_wave", "d5b32fa"),
-        CPU_AVX2),
     "arbitrary": {
         "painting": None, "style": "any painting (style image at run time)",
         "training": {
