@@ -41,7 +41,7 @@ def test_scale_schedule_doubles_from_64():
 @pytest.mark.slow
 def test_optimizing_lowers_objective_and_moves_colours(vgg19):
     content, style = read_rgb(CONTENT), read_rgb(STYLE)
-    result = optimize_image(content, style, StrotssConfig(size=128, iters=25), extractor=vgg19, progress=False)
+    result = optimize_image(content, style, StrotssConfig(size=128, iters=25, alpha=1.0), extractor=vgg19, progress=False)
     first_scale = [h["total"] for h in result.history if h["level"] == 0]
     assert first_scale[-1] < 0.7 * first_scale[0]
 
@@ -54,6 +54,22 @@ def test_optimizing_lowers_objective_and_moves_colours(vgg19):
 
     style_mean = s.mean(dim=(0, 2, 3))
     assert (out.mean(dim=(0, 2, 3)) - style_mean).norm() < 0.6 * (c.mean(dim=(0, 2, 3)) - style_mean).norm()
+
+
+@pytest.mark.slow
+def test_default_alpha_keeps_more_of_the_photo_than_the_papers(vgg19):
+    """The optimizer's default α (4) keeps more of the photo than the paper's α = 1, which can repaint subjects."""
+    from strotss.losses.fidelity import ssim_luminance
+
+    content, style = read_rgb(CONTENT), read_rgb(STYLE)
+    assert StrotssConfig().alpha > 1.0
+    photo = to_tensor(resize_long_side(content, 128), torch.device("cpu"))
+    kept = {}
+    for alpha in (1.0, StrotssConfig().alpha):
+        result = optimize_image(content, style, StrotssConfig(size=128, iters=25, alpha=alpha), extractor=vgg19,
+                                progress=False)
+        kept[alpha] = float(ssim_luminance(to_tensor(result.image, torch.device("cpu")), photo).mean())
+    assert kept[StrotssConfig().alpha] > kept[1.0] + 0.02, kept
 
 
 @pytest.mark.slow

@@ -386,7 +386,7 @@ def side_column(side: str, image: np.ndarray, max_pixels: int) -> Side:
 def control_row(has_student: bool) -> Controls:
     """Settings and the three buttons, in one row."""
     with gr.Row(elem_id="controls"):
-        alpha = gr.Slider(0.05, 4.0, value=StrotssConfig.alpha, step=0.05, label="Content weight α", scale=2,
+        alpha = gr.Slider(0.05, 8.0, value=StrotssConfig.alpha, step=0.05, label="Content weight α", scale=2,
                           min_width=200, buttons=[], elem_id="alpha")  # no reset button: one Tab stop fewer
         size = gr.Slider(COARSEST, 1024, value=DEFAULT_SIZE, step=32, label="Output long side (px)", scale=2,
                          min_width=200, buttons=[], elem_id="size")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from strotss.choices import LossPrecision, Weighting
 from strotss.errors import UserError
 from strotss.flags import flag_of, setting
-from strotss.method import ALPHA, EXTRACTOR, N_POSITIONS, N_STYLE, WEIGHTING
+from strotss.method import EXTRACTOR, N_POSITIONS, N_STYLE, OPTIMIZER_ALPHA, WEIGHTING
 
 COARSEST = 64  # long side of the first scale of the coarse-to-fine schedule
 ALPHA_MAX = 1_000_000  # beyond, the style terms count for nothing and α·16 nears float32's overflow
@@ -24,8 +24,9 @@ class StrotssConfig:
     """Every knob of the per-image optimizer, with the method's defaults (strotss.method) and each flag's help line."""
 
     size: int = setting(512, f"output long side in px (default %(default)s; ≥ {COARSEST})")
-    alpha: float = setting(ALPHA, "content weight α: higher keeps more content (default %(default)s; ×16 at the "
-                                "first scale, halved per scale)")
+    alpha: float = setting(OPTIMIZER_ALPHA, "content weight α: higher keeps more of the photo (default %(default)s, "
+                                          "which keeps its subjects; 1 is the paper's setting, which can repaint them "
+                                          "as the painting's; ×16 at the first scale, halved per scale)")
     iters: int = setting(200, "iterations per scale (default %(default)s; the authors' code used 250)")
     lr: float = setting(2e-3, "RMSprop learning rate (default %(default)s)")
     last_lr: float = setting(1e-3, "learning rate at the last scale (default %(default)s), unless --init makes it "
