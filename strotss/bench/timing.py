@@ -43,7 +43,7 @@ def interleaved_medians_ms(fns: Sequence[Callable[[], object]], repeats: int, wa
             fn()
     times: list[list[float]] = [[] for _ in fns]
     for r in range(repeats):
-        for i in (list(range(len(fns)))[r % len(fns):] + list(range(len(fns)))[:r % len(fns)]):
+        for i in ((r + k) % len(fns) for k in range(len(fns))):
             t0 = time.perf_counter()
             fns[i]()
             times[i].append(time.perf_counter() - t0)
