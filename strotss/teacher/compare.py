@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ class PairScore:
         return 100.0 * (self.student - self.teacher) / self.teacher
 
 
+@lru_cache(maxsize=None)
 def caption_font(size: int = 15) -> tuple[ImageFont.ImageFont | ImageFont.FreeTypeFont, bool]:
     """A caption font and whether it draws Greek (α): DejaVu Sans from the system or matplotlib when present,
     else Pillow's built-in font, which does not."""
