@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import json
+import math
+
 import torch
 import torch.nn as nn
 
-from strotss.models.blocks import ConvNormAct, ModulatedNorm, conv, pad_to_multiple, residual_output
-from strotss.models.metadata import CODED_STYLIZER, STYLE_ENCODER, STYLE_LONG_SIDE, STYLIZER
+from strotss.errors import UserError
+from strotss.models.blocks import AlphaFiLM, ConvNormAct, ModulatedNorm, conv, modulate, pad_to_multiple, residual_output
+from strotss.models.metadata import (CODED_STYLIZER, CONDITIONED_CODED_STYLIZER, CONDITIONED_STYLIZER, STYLE_ENCODER,
+                                     STYLE_LONG_SIDE, STYLIZER)
 from strotss.models.network import ExportGraph, Method, Network, example_image
 from strotss.models.presets import PresetName, resolve_preset
 from strotss.models.style_encoders import StyleStatistics, build_style_extractor
@@ -52,13 +57,16 @@ class ArbitraryStyleNet(Network):
 
     `strength` blends in pixel space: out = strength·stylized + (1−strength)·content, so 0 returns the
     content exactly and values in between fade the style; style interpolation uses `mix_codes`.
+    `alpha_range` (low, high) also conditions every stage on the content weight α, as in PerStyleNet: a
+    run-time content/style knob for any painting; `alpha` is the weight used when a call gives none.
     """
 
     needs_style = True
 
     def __init__(self, style_encoder: str = "vgg19", code_dim: int = 64, preset: PresetName = "tiny",
                  channels: Sequence[int] | None = None, num_blocks: int | None = None, separable: bool | None = None,
-                 pretrained: bool = True) -> None:
+                 pretrained: bool = True, alpha_range: Sequence[float] | None = None,
+                 alpha: float | None = None) -> None:
         super().__init__()
         spec = resolve_preset(preset, channels, num_blocks, separable)
         (c0, c1, c2), num_blocks, separable = spec.channels, spec.num_blocks, spec.separable
@@ -79,6 +87,17 @@ class ArbitraryStyleNet(Network):
         self.head = conv(c0, 3)
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
+        stage_channels = [c0, c1, c2] + [c2] * num_blocks + [c1, c0]
+        self.film = AlphaFiLM(stage_channels, alpha_range) if alpha_range is not None else None
+        if self.film is None and alpha is not None:
+            raise UserError("model_kwargs alpha is the default of a network conditioned on α; give alpha_range too")
+        self.alpha = float(alpha) if alpha is not None else (
+            math.sqrt(self.film.lo * self.film.hi) if self.film is not None else None)
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether the network takes the content weight α as an input."""
+        return self.film is not None
 
     def encode_style(self, style01: torch.Tensor) -> torch.Tensor:
         """Map a B×3×H×W style batch in [0, 1] (any size) to style codes B×code_dim."""
@@ -88,9 +107,10 @@ class ArbitraryStyleNet(Network):
         """The style codes of a style batch (encode_style)."""
         return self.encode_style(style01)
 
-    def stylize(self, content01: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
-        """Stylize content with style codes."""
-        return self(content01, code)
+    def stylize(self, content01: torch.Tensor, code: torch.Tensor | None = None,
+                alpha: torch.Tensor | float | None = None) -> torch.Tensor:
+        """Stylize content with style codes (at content weight α if conditioned)."""
+        return self(content01, code, alpha=alpha)
 
     @staticmethod
     def mix_codes(codes: torch.Tensor, weights: torch.Tensor | Sequence[float]) -> torch.Tensor:
@@ -98,36 +118,66 @@ class ArbitraryStyleNet(Network):
         w = torch.as_tensor(weights, dtype=codes.dtype, device=codes.device)
         return ((w / w.sum()) @ codes)[None]
 
-    def forward_aligned(self, content01: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        """Stylize content whose H and W are multiples of `stride` with codes B×D (or 1×D, broadcast)."""
+    def forward_aligned(self, content01: torch.Tensor, code: torch.Tensor,
+                        alpha: torch.Tensor | None = None) -> torch.Tensor:
+        """Stylize content whose H and W are multiples of `stride` with codes B×D (or 1×D, broadcast), at content
+        weight α (B or 1 values) for a conditioned network."""
         mods = list(torch.split(self.to_mods(code), self.mod_sizes, dim=1))
-        h = self.encoder(content01)
+        films = self._films(content01, alpha)
+        h = content01
+        for i, stage in enumerate(self.encoder):
+            h = modulate(stage(h), *films[i]) if films else stage(h)
         for i, block in enumerate(self.blocks):
             h = block(h, mods[4 * i: 4 * i + 4])
-        k = 4 * len(self.blocks)
-        h = self.ups[1](self.ups[0](h, mods[k: k + 2]), mods[k + 2: k + 4])
+            h = modulate(h, *films[3 + i]) if films else h
+        k, j = 4 * len(self.blocks), 3 + len(self.blocks)
+        for i, up in enumerate(self.ups):
+            h = up(h, mods[k + 2 * i: k + 2 * i + 2])
+            h = modulate(h, *films[j + i]) if films else h
         return residual_output(content01, self.head(h))
 
-    def forward(self, content01: torch.Tensor, code: torch.Tensor, strength: float | torch.Tensor = 1.0) -> torch.Tensor:
-        """Stylize a B×3×H×W content batch in [0, 1] of any size; `strength` blends with the content."""
+    def _films(self, content01: torch.Tensor, alpha: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each stage's FiLM (γ, β) at content weight α (default: the network's), none for an unconditioned one."""
+        if self.film is None:
+            return []
+        n = content01.shape[0]
+        if alpha is None:
+            alpha = torch.full((n,), self.alpha, device=content01.device)
+        return self.film(alpha.reshape(-1).expand(n) if alpha.numel() == 1 else alpha.reshape(-1))
+
+    def forward(self, content01: torch.Tensor, code: torch.Tensor, strength: float | torch.Tensor = 1.0,
+                alpha: torch.Tensor | float | None = None) -> torch.Tensor:
+        """Stylize a B×3×H×W content batch in [0, 1] of any size (at content weight α if conditioned); `strength`
+        blends with the content."""
         h, w = content01.shape[-2:]
-        out = self.forward_aligned(pad_to_multiple(content01, self.stride), code)[..., :h, :w]
+        if alpha is not None and not isinstance(alpha, torch.Tensor):
+            alpha = torch.tensor([float(alpha)], device=content01.device)
+        out = self.forward_aligned(pad_to_multiple(content01, self.stride), code, alpha)[..., :h, :w]
         return content01 + strength * (out - content01)
 
     def forward_baked(self, content01: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         """forward_aligned with one 1×D code for the whole batch (a style baked into a graph)."""
         return self.forward_aligned(content01, code.expand(content01.shape[0], -1))
 
+    def forward_baked_alpha(self, content01: torch.Tensor, alpha: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """forward_baked at content weights α (B values): a style baked into a graph that keeps the α knob."""
+        return self.forward_aligned(content01, code.expand(content01.shape[0], -1), alpha)
+
     def onnx_graphs(self, style01: torch.Tensor | None = None) -> list[ExportGraph]:
         """A stylizer taking an explicit code and the style encoder beside it; with a style, one image → image graph
         with that style's code baked in."""
+        facts = {} if self.film is None else {"alpha": self.alpha, "alpha_range": json.dumps([self.film.lo, self.film.hi])}
+        alphas = () if self.film is None else (torch.full((2,), self.alpha),)
         if style01 is not None:
-            baked = Method(self, "forward_baked", self.encode_style(style01))
-            return [ExportGraph(STYLIZER, baked, (example_image(),), {})]
+            baked = Method(self, "forward_baked" if self.film is None else "forward_baked_alpha",
+                           self.encode_style(style01))
+            role = STYLIZER if self.film is None else CONDITIONED_STYLIZER
+            return [ExportGraph(role, baked, (example_image(2 if alphas else 1), *alphas), facts)]
         code_dim = self.to_mods.in_features
         props = {"code_dim": code_dim, "style_size": STYLE_LONG_SIDE}
-        image_and_code = (example_image(2), torch.zeros(2, code_dim))
-        return [ExportGraph(CODED_STYLIZER, Method(self, "forward_aligned"), image_and_code, props),
+        inputs = (example_image(2), torch.zeros(2, code_dim), *alphas)
+        role = CODED_STYLIZER if self.film is None else CONDITIONED_CODED_STYLIZER
+        return [ExportGraph(role, Method(self, "forward_aligned"), inputs, {**props, **facts}),
                 ExportGraph(STYLE_ENCODER, Method(self, "encode_style"), (example_image(),), props)]
 
     def saved_state(self) -> dict[str, torch.Tensor]:

@@ -23,7 +23,7 @@ PREFIX = "strotss."  # of every ONNX metadata key
 NORMALIZATION = "RGB float in [0,1], NCHW"
 STYLE_LONG_SIDE = 256  # long side a style image is scaled down to for a style encoder
 IMAGE, CODE, STYLE = "image", "code", "style"  # graph input names
-ALPHA = "alpha"  # content weight α, one per image, of a per-style graph conditioned on it
+ALPHA = "alpha"  # content weight α, one per image, of a graph conditioned on it
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ CODED_STYLIZER = Graph("arbitrary_stylizer", (IMAGE, CODE), "stylized")  # image
 STYLE_ENCODER = Graph("arbitrary_style_encoder", (STYLE,), "code_out", ".style.onnx", "style_graph",
                       fp16_arithmetic=False)  # style image → code; its statistics need fp32 range
 CONDITIONED_STYLIZER = Graph("per_style_alpha", (IMAGE, ALPHA), "stylized")  # image + content weight α → image
-GRAPHS = {g.kind: g for g in (STYLIZER, CODED_STYLIZER, STYLE_ENCODER, CONDITIONED_STYLIZER)}
+CONDITIONED_CODED_STYLIZER = Graph("arbitrary_stylizer_alpha", (IMAGE, CODE, ALPHA), "stylized")  # + code + α → image
+GRAPHS = {g.kind: g for g in (STYLIZER, CODED_STYLIZER, STYLE_ENCODER, CONDITIONED_STYLIZER,
+                              CONDITIONED_CODED_STYLIZER)}
 
 
 def checkpoint_meta(model_name: str, model_kwargs: Mapping[str, Any] | None, style_name: str | None = None,

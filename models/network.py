@@ -26,7 +26,7 @@ class ExportGraph(NamedTuple):
 
 
 class Method(nn.Module):
-    """A module whose forward is one method of a network, called with the inputs (one or two: named parameters,
+    """A module whose forward is one method of a network, called with the inputs (one to three: named parameters,
     as torch.export matches dynamic shapes to them) and then `constants`: what torch.onnx traces for one graph."""
 
     def __init__(self, net: nn.Module, method: str, *constants: torch.Tensor) -> None:
@@ -36,9 +36,10 @@ class Method(nn.Module):
             self.register_buffer(f"constant{i}", constant)
         self.constants = len(constants)
 
-    def forward(self, first: torch.Tensor, second: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, first: torch.Tensor, second: torch.Tensor | None = None,
+                third: torch.Tensor | None = None) -> torch.Tensor:
         """The network's method on the inputs and the constants."""
-        inputs = [first] if second is None else [first, second]
+        inputs = [t for t in (first, second, third) if t is not None]
         constants = [getattr(self, f"constant{i}") for i in range(self.constants)]
         return getattr(self.net, self.method)(*inputs, *constants)
 

@@ -20,11 +20,12 @@ KWARGS = {"channels": [8, 16, 24], "num_blocks": 1, "alpha_range": [1.0, 8.0], "
 
 
 def trained_like(net: torch.nn.Module) -> torch.nn.Module:
-    """Random weights everywhere (the FiLM heads start at zero, i.e. ignoring α, until trained)."""
+    """Random weights in every trainable layer (the FiLM heads start at zero, i.e. ignoring α, until trained)."""
     torch.manual_seed(0)
     with torch.no_grad():
         for p in net.parameters():
-            p.add_(torch.randn_like(p) * 0.1)
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * 0.1)
     return net.eval()
 
 
@@ -106,3 +107,68 @@ def test_training_draws_alpha_log_uniformly_in_range_and_reproducibly() -> None:
     assert draws.min() >= 1.0 and draws.max() <= 8.0
     assert abs(float(torch.log(draws).mean()) - np.log(8.0) / 2) < 0.05
     assert torch.equal(draws, module.draw_alpha(4000))
+
+
+ARB_KWARGS = {"style_encoder": "random", "preset": "tiny", "alpha_range": [1.0, 8.0], "alpha": 4.0}
+
+
+@pytest.fixture(scope="module")
+def arbitrary_exported(tmp_path_factory):
+    """A perturbed arbitrary-style network conditioned on α, its two-graph export and a style-baked export."""
+    from strotss.export.runtime import image_to_batch
+    from strotss.imageio import write_image
+
+    d = tmp_path_factory.mktemp("knob_arbitrary")
+    net = trained_like(create_model("arbitrary", **ARB_KWARGS))
+    save_model(d / "a.pt", net, {"model_kwargs": ARB_KWARGS})
+    style = (np.random.default_rng(1).random((60, 80, 3)) * 255).astype(np.uint8)
+    write_image(d / "style.png", style)
+    with contextlib.redirect_stdout(io.StringIO()):
+        two = export_onnx(d / "a.pt", d / "a.onnx")[0]
+        baked = export_onnx(d / "a.pt", d / "baked.onnx", style_image=d / "style.png")[0]
+    with torch.no_grad():
+        code = net.encode_style(torch.from_numpy(image_to_batch(style)))
+    return net, two, baked, code
+
+
+def test_fresh_conditioned_arbitrary_network_ignores_alpha() -> None:
+    """Zero FiLM heads: a fresh arbitrary network conditioned on α gives the same picture at every α."""
+    net = create_model("arbitrary", **ARB_KWARGS).eval()
+    x, code = torch.rand(2, 3, 40, 52), torch.randn(1, net.to_mods.in_features)
+    with torch.no_grad():
+        assert torch.allclose(net(x, code, alpha=1.0), net(x, code, alpha=8.0))
+
+
+@pytest.mark.parametrize("alpha", [1.0, 8.0])
+def test_arbitrary_onnx_takes_a_code_and_alpha_and_matches_torch(arbitrary_exported, alpha: float) -> None:
+    """The two-graph export of a conditioned arbitrary network: α moves the picture, ORT agrees with torch at each α
+    and at the default; a style-baked export keeps the α input."""
+    net, two, baked, code = arbitrary_exported
+    x = np.random.default_rng(0).random((2, 3, 45, 61), dtype=np.float32)
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x), code, alpha=alpha).numpy()
+        default = net(torch.from_numpy(x), code).numpy()
+        other = net(torch.from_numpy(x), code, alpha=9.0 - alpha).numpy()
+    assert np.abs(ref - other).mean() > 1e-3
+    model = StyleModel(two)
+    assert model.needs_style and model.alpha_range == (1.0, 8.0) and model.alpha == 4.0
+    assert np.abs(model(x, code=code.numpy(), alpha=alpha) - ref).max() < 1e-3
+    assert np.abs(model(x, code=code.numpy()) - default).max() < 1e-3
+    one = StyleModel(baked)
+    assert not one.needs_style and one.alpha_range == (1.0, 8.0)
+    assert np.abs(one(x, alpha=alpha) - ref).max() < 1e-3
+
+
+def test_training_an_arbitrary_network_draws_alpha_and_reads_the_style() -> None:
+    """The training module stylizes a conditioned arbitrary network with the batch's style code and a drawn α."""
+    from strotss.train.module import StrotssModule
+
+    module = StrotssModule(model="arbitrary", model_kwargs=ARB_KWARGS, extractor_weights="random", alpha=4.0)
+    trained_like(module.net)
+    assert module.conditioned
+    content, style = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        low = module(content, style, torch.tensor([1.0, 1.0]))
+        high = module(content, style, torch.tensor([8.0, 8.0]))
+        other_style = module(content, torch.rand(2, 3, 32, 32), torch.tensor([1.0, 1.0]))
+    assert (low - high).abs().mean() > 1e-3 and (low - other_style).abs().mean() > 1e-4

@@ -141,9 +141,10 @@ class StrotssModule(pl.LightningModule):
     def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
         """Stylize content (B×3×H×W in [0, 1]) with the style batch (read by networks that take a style); a network
         conditioned on α runs at `alpha` (B values; default: the validation α)."""
+        code = self.net.style_code(style)
         if self.conditioned:
-            return self.net.stylize(content, alpha=self.hparams.alpha if alpha is None else alpha)
-        return self.net.stylize(content, self.net.style_code(style))
+            return self.net.stylize(content, code, alpha=self.hparams.alpha if alpha is None else alpha)
+        return self.net.stylize(content, code)
 
     def draw_alpha(self, n: int) -> torch.Tensor:
         """n content weights drawn log-uniformly from the network's alpha_range, seeded by the step (resumable)."""
