@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 pytest.importorskip("gradio")
@@ -359,6 +360,28 @@ def test_student_preview_from_checkpoint(images, tmp_path):
                       {"model_kwargs": {"channels": (8, 16, 32), "num_blocks": 1}})
     out = Student(path).stylize(*images, 64)
     assert out.dtype == np.uint8 and out.shape == (43, 64, 3)
+
+
+def test_preview_follows_the_alpha_slider_within_the_students_range(tmp_path):
+    """A student conditioned on α previews at the slider's α (clamped to its range): 1 and 8 differ, 0.05 is 1."""
+    from strotss.models import create_model, save_model
+    from strotss.student import Student
+
+    kwargs = {"channels": (8, 16, 24), "num_blocks": 1, "alpha_range": (1.0, 8.0), "alpha": 4.0}
+    net = create_model("per_style", **kwargs)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    h = Handlers(tmp_path, student=Student(save_model(tmp_path / "k.pt", net, {"model_kwargs": kwargs})))
+    image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
+
+    def preview(alpha: float) -> np.ndarray:
+        return h.preview(*PageValues(_editor(image), _editor(image), None, None, [], None, alpha, 64, 10, 0))[1].image
+
+    low, high = preview(1.0), preview(8.0)
+    assert np.abs(low.astype(int) - high.astype(int)).mean() > 1.0
+    np.testing.assert_array_equal(preview(0.05), low)
 
 
 def test_gui_verb_flags():

@@ -155,6 +155,12 @@ class Handlers:
         out = self.student.stylize(pair["content"], pair["style"], DEFAULT_SIZE)
         return Preview(digest(pair["content"]), DEFAULT_SIZE, out)
 
+    def student_alpha(self, alpha: float) -> float | None:
+        """The page's content weight for a student conditioned on α, clamped to the range it learned (None for a
+        student with one fixed trade-off), so the slider moves Preview along the same trade-off as Refine."""
+        span = self.student.alpha_range if self.student is not None else None
+        return None if span is None else min(max(alpha, span[0]), span[1])
+
     def image_loaded(self, side: str, value: EditorValue | None, base: MaskBase | None,
                      seen: str | None = None) -> tuple[Any, ...]:
         """After an upload into one side's editor: check it; returns (points view, status, seen, message), where seen
@@ -216,7 +222,7 @@ class Handlers:
             if self.student is None:
                 raise UserError("Preview is off: start the page with a student, e.g. `strotss gui --model model.onnx`")
             req = RefineRequest.from_page(PageValues(*values), self.max_pixels)
-            out = self.student.stylize(req.content, req.style, req.size)
+            out = self.student.stylize(req.content, req.style, req.size, self.student_alpha(req.alpha))
         except UserError as exc:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), _fail(exc)
         return (before_after(req.content, out), Preview(digest(req.content), req.size, out),
