@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 
 from strotss.errors import UserError
-from strotss.models.blocks import AlphaFiLM, ConvNormAct, ModulatedNorm, conv, modulate, pad_to_multiple, residual_output
+from strotss.models.blocks import (AlphaFiLM, ConvNormAct, ModulatedNorm, conv, modulate, pad_to_multiple,
+                                   residual_output)
 from strotss.models.metadata import (CODED_STYLIZER, CONDITIONED_CODED_STYLIZER, CONDITIONED_STYLIZER, STYLE_ENCODER,
                                      STYLE_LONG_SIDE, STYLIZER)
 from strotss.models.network import ExportGraph, Method, Network, example_image
@@ -165,8 +166,9 @@ class ArbitraryStyleNet(Network):
 
     def onnx_graphs(self, style01: torch.Tensor | None = None) -> list[ExportGraph]:
         """A stylizer taking an explicit code and the style encoder beside it; with a style, one image → image graph
-        with that style's code baked in."""
-        facts = {} if self.film is None else {"alpha": self.alpha, "alpha_range": json.dumps([self.film.lo, self.film.hi])}
+        with that style's code baked in. A network conditioned on α takes one content weight per image besides."""
+        facts = {} if self.film is None else {"alpha": self.alpha,
+                                              "alpha_range": json.dumps([self.film.lo, self.film.hi])}
         alphas = () if self.film is None else (torch.full((2,), self.alpha),)
         if style01 is not None:
             baked = Method(self, "forward_baked" if self.film is None else "forward_baked_alpha",

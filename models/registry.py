@@ -112,9 +112,11 @@ def onnx_state_dict(path: str | os.PathLike, net: nn.Module) -> tuple[dict[str, 
     except Exception as exc:  # onnx raises DecodeError and others for a file that is not a model
         raise UserError(f"{p}: not an ONNX model ({exc.__class__.__name__})") from None
     meta = from_onnx({prop.key: prop.value for prop in model.metadata_props})
-    if meta.get("kind") not in (STYLIZER.kind, CONDITIONED_STYLIZER.kind):
+    baked = meta.get("model_name") not in (None, "per_style")  # an arbitrary network with one style baked in
+    if meta.get("kind") not in (STYLIZER.kind, CONDITIONED_STYLIZER.kind) or baked:
+        what = f"{meta['model_name']} with a baked style" if baked else meta.get("kind", "no strotss metadata")
         raise UserError(f"{p}: only a per-style strotss ONNX model can give initial weights (this one: "
-                        f"{meta.get('kind', 'no strotss metadata')}); pass the checkpoint it was exported from")
+                        f"{what}); pass the checkpoint it was exported from")
     inits = {init.name: init for init in model.graph.initializer}
     producers = {out: node for node in model.graph.node for out in node.output}
 

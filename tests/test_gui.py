@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shlex
@@ -363,7 +364,9 @@ def test_student_preview_from_checkpoint(images, tmp_path):
 
 
 def test_preview_follows_the_alpha_slider_within_the_students_range(tmp_path):
-    """A student conditioned on α previews at the slider's α (clamped to its range): 1 and 8 differ, 0.05 is 1."""
+    """A student conditioned on α previews at the slider's α (clamped to its range): 1 and 8 differ, 0.05 is 1 (an
+    exported student refuses α outside its range, so without the clamp the slider's low end would fail)."""
+    from strotss.export.onnx_export import export_onnx
     from strotss.models import create_model, save_model
     from strotss.student import Student
 
@@ -373,7 +376,10 @@ def test_preview_follows_the_alpha_slider_within_the_students_range(tmp_path):
     with torch.no_grad():
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.1)
-    h = Handlers(tmp_path, student=Student(save_model(tmp_path / "k.pt", net, {"model_kwargs": kwargs})))
+    save_model(tmp_path / "k.pt", net, {"model_kwargs": kwargs, "style_name": "any", "train_size": 256})
+    with contextlib.redirect_stdout(io.StringIO()):
+        onnx_path = export_onnx(tmp_path / "k.pt", tmp_path / "k.onnx")[0]
+    h = Handlers(tmp_path, student=Student(onnx_path))
     image = read_rgb(asset_path("content/kodak_kodim16.jpg"))
 
     def preview(alpha: float) -> np.ndarray:

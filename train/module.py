@@ -141,7 +141,12 @@ class StrotssModule(pl.LightningModule):
     def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
         """Stylize content (B×3×H×W in [0, 1]) with the style batch (read by networks that take a style); a network
         conditioned on α runs at `alpha` (B values; default: the validation α)."""
-        code = self.net.style_code(style)
+        return self.stylize(content, self.net.style_code(style), alpha)
+
+    def stylize(self, content: torch.Tensor, code: torch.Tensor | None, alpha: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        """Stylize content with a style code already computed (None for a network that reads no style), so that a
+        step stylizing twice (the temporal term) runs the style encoder once."""
         if self.conditioned:
             return self.net.stylize(content, code, alpha=self.hparams.alpha if alpha is None else alpha)
         return self.net.stylize(content, code)
@@ -189,7 +194,8 @@ class StrotssModule(pl.LightningModule):
         if "content" not in batch:
             return None
         alpha = self.draw_alpha(batch["content"].shape[0]) if self.conditioned else None
-        output = self(batch["content"], batch["style"], alpha)
+        code = self.net.style_code(batch["style"])
+        output = self.stylize(batch["content"], code, alpha)
         total, terms = self.objective(batch, output, alpha)
         loss = total
         if "teacher" in batch and self.hparams.distill_weight > 0:
@@ -197,7 +203,7 @@ class StrotssModule(pl.LightningModule):
             loss = loss + self.hparams.distill_weight * distill
             self.log("train/distill", distill, sync_dist=True)
         if self.hparams.temporal_weight > 0:
-            temporal = self.temporal_term(batch, output, alpha)
+            temporal = self.temporal_term(batch, output, alpha, code)
             loss = loss + self.hparams.temporal_weight * temporal
             self.log("train/temporal", temporal, sync_dist=True)
         self.log("train/loss", loss, prog_bar=True, sync_dist=True)
@@ -205,14 +211,15 @@ class StrotssModule(pl.LightningModule):
         self.log_dict({f"train/{k}": v for k, v in terms.items()}, sync_dist=True)
         return {"loss": loss, "output": output.detach()}
 
-    def temporal_term(self, batch: dict[str, Any], output: torch.Tensor, alpha: torch.Tensor | None
-                      ) -> torch.Tensor:
+    def temporal_term(self, batch: dict[str, Any], output: torch.Tensor, alpha: torch.Tensor | None,
+                      code: torch.Tensor | None = None) -> torch.Tensor:
         """Mean L1 between the output of the batch moved by random camera motion (seeded by the step, so a
-        resumed run draws the same) and the output moved the same way."""
+        resumed run draws the same) and the output moved the same way; `code`: the batch's style code if known."""
         g = torch.Generator().manual_seed(self.hparams.seed * 1_000_033 + self.global_step)
         motion = random_motion(output.shape[0], g).to(self.device)
         moved, _ = warp(batch["content"], motion)
-        return temporal_loss(self(moved, batch["style"], alpha), output, motion).mean()
+        code = self.net.style_code(batch["style"]) if code is None else code
+        return temporal_loss(self.stylize(moved, code, alpha), output, motion).mean()
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         """Score student (and teacher) outputs of held-out pairs with score_image, image by image."""

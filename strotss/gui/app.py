@@ -152,7 +152,8 @@ class Handlers:
         """The student's preview of the first pair at the default size (None without a student)."""
         if self.student is None:
             return None
-        out = self.student.stylize(pair["content"], pair["style"], DEFAULT_SIZE)
+        alpha = self.student_alpha(StrotssConfig.alpha)  # where the slider starts
+        out = self.student.stylize(pair["content"], pair["style"], DEFAULT_SIZE, alpha)
         return Preview(digest(pair["content"]), DEFAULT_SIZE, out)
 
     def student_alpha(self, alpha: float) -> float | None:
