@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import json
-import math
-
 import torch
 import torch.nn as nn
 
-from strotss.errors import UserError
-from strotss.models.blocks import (AlphaFiLM, ConvNormAct, ModulatedNorm, conv, modulate, pad_to_multiple,
+from strotss.models.blocks import (ConvNormAct, ModulatedNorm, alpha_film, conv, modulate, pad_to_multiple,
                                    residual_output)
 from strotss.models.metadata import (CODED_STYLIZER, CONDITIONED_CODED_STYLIZER, CONDITIONED_STYLIZER, STYLE_ENCODER,
                                      STYLE_LONG_SIDE, STYLIZER)
@@ -89,11 +85,7 @@ class ArbitraryStyleNet(Network):
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
         stage_channels = [c0, c1, c2] + [c2] * num_blocks + [c1, c0]
-        self.film = AlphaFiLM(stage_channels, alpha_range) if alpha_range is not None else None
-        if self.film is None and alpha is not None:
-            raise UserError("model_kwargs alpha is the default of a network conditioned on α; give alpha_range too")
-        self.alpha = float(alpha) if alpha is not None else (
-            math.sqrt(self.film.lo * self.film.hi) if self.film is not None else None)
+        self.film, self.alpha = alpha_film(stage_channels, alpha_range, alpha)
 
     @property
     def conditioned(self) -> bool:
@@ -124,7 +116,8 @@ class ArbitraryStyleNet(Network):
         """Stylize content whose H and W are multiples of `stride` with codes B×D (or 1×D, broadcast), at content
         weight α (B or 1 values) for a conditioned network."""
         mods = list(torch.split(self.to_mods(code), self.mod_sizes, dim=1))
-        films = self._films(content01, alpha)
+        films = [] if self.film is None else self.film.for_batch(content01.shape[0], alpha, self.alpha,
+                                                                  content01.device)
         h = content01
         for i, stage in enumerate(self.encoder):
             h = modulate(stage(h), *films[i]) if films else stage(h)
@@ -136,15 +129,6 @@ class ArbitraryStyleNet(Network):
             h = up(h, mods[k + 2 * i: k + 2 * i + 2])
             h = modulate(h, *films[j + i]) if films else h
         return residual_output(content01, self.head(h))
-
-    def _films(self, content01: torch.Tensor, alpha: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Each stage's FiLM (γ, β) at content weight α (default: the network's), none for an unconditioned one."""
-        if self.film is None:
-            return []
-        n = content01.shape[0]
-        if alpha is None:
-            alpha = torch.full((n,), self.alpha, device=content01.device)
-        return self.film(alpha.reshape(-1).expand(n) if alpha.numel() == 1 else alpha.reshape(-1))
 
     def forward(self, content01: torch.Tensor, code: torch.Tensor, strength: float | torch.Tensor = 1.0,
                 alpha: torch.Tensor | float | None = None) -> torch.Tensor:
@@ -167,8 +151,7 @@ class ArbitraryStyleNet(Network):
     def onnx_graphs(self, style01: torch.Tensor | None = None) -> list[ExportGraph]:
         """A stylizer taking an explicit code and the style encoder beside it; with a style, one image → image graph
         with that style's code baked in. A network conditioned on α takes one content weight per image besides."""
-        facts = {} if self.film is None else {"alpha": self.alpha,
-                                              "alpha_range": json.dumps([self.film.lo, self.film.hi])}
+        facts = {} if self.film is None else self.film.facts(self.alpha)
         alphas = () if self.film is None else (torch.full((2,), self.alpha),)
         if style01 is not None:
             baked = Method(self, "forward_baked" if self.film is None else "forward_baked_alpha",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
@@ -107,12 +108,34 @@ class AlphaFiLM(nn.Module):
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
 
+    def for_batch(self, n: int, alpha: torch.Tensor | None, default: float, device: torch.device
+                  ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """forward for a batch of n images at α (n values, one shared value, or None for `default`)."""
+        if alpha is None:
+            alpha = torch.full((n,), default, device=device)
+        return self(alpha.reshape(-1).expand(n) if alpha.numel() == 1 else alpha.reshape(-1))
+
+    def facts(self, default: float) -> dict[str, Any]:
+        """What an exported graph records of the knob: its default α and range."""
+        return {"alpha": default, "alpha_range": json.dumps([self.lo, self.hi])}
+
     def forward(self, alpha: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(γ, β), each B×C, for every stage, from a B-vector of content weights."""
         lo, hi = math.log(self.lo), math.log(self.hi)
         t = (torch.log(alpha.float().clamp(self.lo, self.hi)) - (lo + hi) / 2) / ((hi - lo) / 2)
         e = self.embed(t.reshape(-1, 1))
         return [tuple(head(e).chunk(2, dim=1)) for head in self.heads]  # type: ignore[misc]
+
+
+def alpha_film(channels: Sequence[int], alpha_range: Sequence[float] | None, alpha: float | None
+               ) -> tuple[AlphaFiLM | None, float | None]:
+    """A network's α conditioning from its model_kwargs: the FiLM (None without alpha_range) and the default α
+    (given, else the range's geometric middle)."""
+    film = AlphaFiLM(channels, alpha_range) if alpha_range is not None else None
+    if film is None and alpha is not None:
+        raise UserError("model_kwargs alpha is the default of a network conditioned on α; give alpha_range too")
+    default = float(alpha) if alpha is not None else (math.sqrt(film.lo * film.hi) if film is not None else None)
+    return film, default
 
 
 def modulate(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:

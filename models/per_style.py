@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Sequence
 
 import torch
 import torch.nn as nn
 
 from strotss.errors import UserError
-from strotss.models.blocks import (AlphaFiLM, ConvNormAct, FixedNoise, ResidualBlock, conv, modulate,
+from strotss.models.blocks import (ConvNormAct, FixedNoise, ResidualBlock, alpha_film, conv, modulate,
                                    pad_to_multiple, residual_output)
 from strotss.models.metadata import CONDITIONED_STYLIZER, STYLIZER
 from strotss.models.network import ExportGraph, Method, Network, example_image
@@ -54,11 +52,7 @@ class PerStyleNet(Network):
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
         stage_channels = [c0, c1, c2] + [c2] * num_blocks + [c1, c0]
-        self.film = AlphaFiLM(stage_channels, alpha_range) if alpha_range is not None else None
-        if self.film is None and alpha is not None:
-            raise UserError("model_kwargs alpha is the default of a network conditioned on α; give alpha_range too")
-        self.alpha = float(alpha) if alpha is not None else (
-            math.sqrt(self.film.lo * self.film.hi) if self.film is not None else None)
+        self.film, self.alpha = alpha_film(stage_channels, alpha_range, alpha)
 
     @property
     def conditioned(self) -> bool:
@@ -71,9 +65,7 @@ class PerStyleNet(Network):
         x = self.noise(x)
         if self.film is None:
             return residual_output(x, self.head(self.decoder(self.blocks(self.encoder(x)))))
-        if alpha is None:
-            alpha = torch.full((x.shape[0],), self.alpha, device=x.device)
-        mods = self.film(alpha.reshape(-1).expand(x.shape[0]) if alpha.numel() == 1 else alpha.reshape(-1))
+        mods = self.film.for_batch(x.shape[0], alpha, self.alpha, x.device)
         h = x
         for stage, (gamma, beta) in zip([*self.encoder, *self.blocks, *self.decoder], mods):
             h = modulate(stage(h), gamma, beta)
@@ -96,6 +88,5 @@ class PerStyleNet(Network):
         a network conditioned on α takes one content weight per image as a second input."""
         if self.film is None:
             return [ExportGraph(STYLIZER, Method(self, "forward_aligned"), (example_image(),), {})]
-        facts = {"alpha": self.alpha, "alpha_range": json.dumps([self.film.lo, self.film.hi])}
         return [ExportGraph(CONDITIONED_STYLIZER, Method(self, "forward_aligned"),
-                            (example_image(2), torch.full((2,), self.alpha)), facts)]
+                            (example_image(2), torch.full((2,), self.alpha)), self.film.facts(self.alpha))]
