@@ -301,3 +301,32 @@ def test_a_bug_while_making_a_sample_is_not_counted_as_a_skipped_image(tmp_path:
     ds.make = broken
     with pytest.raises(ValueError, match="a bug"):
         ds[0]
+
+
+def test_shared_style_gives_each_training_batch_one_painting_encoded_once(tmp_path: Path) -> None:
+    """shared_style: every training batch carries its first sample's (augmented) painting and key for all
+    samples, the training step encodes that style once and still reads it; validation keeps its own paintings."""
+    from strotss.models import create_model
+
+    content, style = make_folder(tmp_path / "c", 8), make_folder(tmp_path / "s", 5, seed=4)
+    val_style = make_folder(tmp_path / "v", 3, seed=5, prefix="held")
+    kw = dict(content=str(content), style=str(style), val_style=str(val_style), crop=32, style_size=32,
+              n_positions=64, min_size=32, batch_size=4, num_workers=0, num_val=4, style_augment=True)
+    shared, own = StyleData(**kw, shared_style=True), StyleData(**kw)
+    for data in (shared, own):
+        data.setup("fit")
+    batch, plain = next(iter(shared.train_dataloader())), next(iter(own.train_dataloader()))
+    assert len(set(batch["style_key"])) == 1 and all(torch.equal(s, batch["style"][0]) for s in batch["style"])
+    assert len(set(plain["style_key"])) == 4
+    assert torch.equal(batch["content"], plain["content"])  # the photos are the same draws
+    val = next(iter(shared.val_dataloader()))
+    assert len(set(val["style_key"])) > 1
+    module = StrotssModule(model="arbitrary", extractor_weights="random", n_style=64,
+                           model_kwargs={"code_dim": 8, "preset": "tiny"})
+    module.net = create_model("arbitrary", code_dim=8, preset="tiny")
+    seen: list[int] = []
+    encode = module.net.style_code
+    module.net.style_code = lambda s: seen.append(s.shape[0]) or encode(s)
+    code = module.style_code(batch)
+    assert seen == [1] and code.shape[0] == 4 and torch.allclose(code, encode(batch["style"]), atol=1e-5)
+    assert module.style_code(plain).shape[0] == 4 and seen == [1, 4]

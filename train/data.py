@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -48,6 +49,9 @@ class StyleData(pl.LightningDataModule):
             saturation, brightness and contrast: strotss.train.pairs.painting_augment), as squares of style_size;
             for arbitrary-style training from few paintings, so the network meets many style statistics rather
             than memorizing each painting's. Validation styles are never augmented.
+        shared_style: every training batch gives all its samples one painting (its first sample's), so a step
+            extracts one style and builds one sample bank instead of batch_size: the cheap way to train on many
+            (augmented) paintings on a CPU. Validation pairs keep their own paintings.
         n_positions: output/content sample positions per image for the loss.
         min_size: images whose short side is below this are skipped and logged; larger ones are resized.
         batch_size: images per process and step.
@@ -60,8 +64,8 @@ class StyleData(pl.LightningDataModule):
                  val_content: str | None = None, val_style: str | None = None, teacher: str | None = None,
                  split: str = "train", streaming: bool = False, crop: int | None = 256,
                  crop_scale: tuple[float, float] = (0.25, 1.0), content_size: int | None = None, style_size: int = 256,
-                 style_augment: bool = False, n_positions: int = N_POSITIONS, min_size: int = 64, batch_size: int = 8,
-                 num_workers: int = 2,
+                 style_augment: bool = False, shared_style: bool = False, n_positions: int = N_POSITIONS,
+                 min_size: int = 64, batch_size: int = 8, num_workers: int = 2,
                  num_val: int = 4, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -148,22 +152,25 @@ class StyleData(pl.LightningDataModule):
         self.train_set = StreamingPairs(train, style_stream, self.spec, seed=hp.seed, rank=rank)
         self.val_set = PairDataset(val_rows, val_styles, val_spec, seed=hp.seed) if hp.num_val else None
 
-    def _loader(self, dataset: Any, loader: type[DataLoader] = DataLoader, **kwargs: Any) -> DataLoader:
-        """A DataLoader (or subclass) with this module's batch size, workers and skip-aware collate."""
+    def _loader(self, dataset: Any, loader: type[DataLoader] = DataLoader, *, train: bool = False,
+                **kwargs: Any) -> DataLoader:
+        """A DataLoader (or subclass) with this module's batch size, workers and skip-aware collate (one shared
+        style per batch when training with shared_style)."""
         workers = self.hparams.num_workers
+        collate = partial(collate_pairs, shared_style=train and self.hparams.shared_style)
         return loader(dataset, batch_size=self.hparams.batch_size, num_workers=workers,
-                      collate_fn=collate_pairs, persistent_workers=workers > 0, **kwargs)
+                      collate_fn=collate, persistent_workers=workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled training batches; map-style sets use the (epoch, index) sampler and resume mid-epoch exactly."""
         if isinstance(self.train_set, StreamingPairs):
             if self.trainer is not None and self.trainer.ckpt_path is not None:
                 rank_zero_warn("streaming data cannot resume exactly: the resumed run starts the streams over")
-            return self._loader(self.train_set, drop_last=True)
+            return self._loader(self.train_set, train=True, drop_last=True)
         rank, world = self._rank()
         sampler = EpochSampler(self.train_set, num_replicas=world, rank=rank, shuffle=True,
                                seed=self.hparams.seed, drop_last=True)
-        return self._loader(self.train_set, ResumableLoader, sampler=sampler, drop_last=True)
+        return self._loader(self.train_set, ResumableLoader, train=True, sampler=sampler, drop_last=True)
 
     def val_dataloader(self) -> DataLoader | list:
         """Held-out pairs in fixed order (Lightning shards them under DDP)."""

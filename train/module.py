@@ -151,6 +151,16 @@ class StrotssModule(pl.LightningModule):
             return self.net.stylize(content, code, alpha=self.hparams.alpha if alpha is None else alpha)
         return self.net.stylize(content, code)
 
+    def style_code(self, batch: dict[str, Any]) -> torch.Tensor | None:
+        """The batch's style codes, each distinct style (by key) encoded once: a batch sharing one painting
+        (data.shared_style) runs the style encoder on one image."""
+        keys = batch["style_key"]
+        distinct = list(dict.fromkeys(keys))
+        if len(distinct) == len(keys):
+            return self.net.style_code(batch["style"])
+        code = self.net.style_code(batch["style"][[keys.index(k) for k in distinct]])
+        return None if code is None else code[[distinct.index(k) for k in keys]]
+
     def draw_alpha(self, n: int) -> torch.Tensor:
         """n content weights drawn log-uniformly from the network's alpha_range, seeded by the step (resumable)."""
         g = torch.Generator().manual_seed(self.hparams.seed * 1_000_003 + self.global_step)
@@ -194,7 +204,7 @@ class StrotssModule(pl.LightningModule):
         if "content" not in batch:
             return None
         alpha = self.draw_alpha(batch["content"].shape[0]) if self.conditioned else None
-        code = self.net.style_code(batch["style"])
+        code = self.style_code(batch)
         output = self.stylize(batch["content"], code, alpha)
         total, terms = self.objective(batch, output, alpha)
         loss = total
@@ -218,7 +228,7 @@ class StrotssModule(pl.LightningModule):
         g = torch.Generator().manual_seed(self.hparams.seed * 1_000_033 + self.global_step)
         motion = random_motion(output.shape[0], g).to(self.device)
         moved, _ = warp(batch["content"], motion)
-        code = self.net.style_code(batch["style"]) if code is None else code
+        code = self.style_code(batch) if code is None else code
         return temporal_loss(self.stylize(moved, code, alpha), output, motion).mean()
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:

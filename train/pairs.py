@@ -245,12 +245,15 @@ class StreamingPairs(IterableDataset):
             epoch += 1
 
 
-def collate_pairs(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stack usable samples, keep style keys as a list, and list the reasons of skipped ones under "skipped"."""
+def collate_pairs(samples: list[dict[str, Any]], shared_style: bool = False) -> dict[str, Any]:
+    """Stack usable samples, keep style keys as a list, and list the reasons of skipped ones under "skipped";
+    with shared_style every sample takes the first usable sample's style (one style pass per batch)."""
     skipped = [s["skipped"] for s in samples if "skipped" in s]
     for reason in skipped:
         log.warning("skipped image: %s", reason)
     good = [s for s in samples if "skipped" not in s]
+    if shared_style and good:
+        good = [{**s, "style": good[0]["style"], "style_key": good[0]["style_key"]} for s in good]
     batch = default_collate(good) if good else {}
     batch["skipped"] = skipped
     return batch
