@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from strotss import cli
 from strotss.assets import asset_path
@@ -85,3 +86,24 @@ def test_cli_writes_clips_and_reads_them_back(tmp_path: Path, capsys):
     assert cli.main(args[:8] + ["--images", f"same={clips}"]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
     assert rows["same"] == rows["input"] and rows["same"][-1] == "3"
+
+
+def test_cli_runs_a_conditioned_model_at_each_alpha(tmp_path: Path, capsys):
+    """--alpha gives a model conditioned on α one row per content weight, with different frames; a weight
+    outside its trained range is a one-line error."""
+    from strotss.models import create_model, save_model
+
+    kwargs = {"channels": (8, 16, 24), "num_blocks": 2, "alpha_range": (1.0, 8.0), "alpha": 4.0}
+    net = create_model("per_style", **kwargs)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    save_model(tmp_path / "knob.pt", net, {"model_kwargs": kwargs})
+    args = ["bench", "flicker", "--photos", str(PHOTO), "--size", "96", "--frames", "3",
+            "--model", f"knob={tmp_path / 'knob.pt'}"]
+    assert cli.main(args + ["--alpha", "1", "8"]) == 0
+    rows = {line.split("  ")[0].strip(): line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert "knob α=1" in rows and "knob α=8" in rows and rows["knob α=1"] != rows["knob α=8"]
+    assert cli.main(args + ["--alpha", "0.5"]) != 0
+    assert "trained for α from 1 to 8" in capsys.readouterr().err

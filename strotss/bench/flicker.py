@@ -62,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="long side of the frames (default 384: the bundled photos are 512 px, so frames at "
                              "rest sample them about 1:1 with room to move)")
     parser.add_argument("--frames", type=int, default=10, help="frames per clip (default 10)")
+    parser.add_argument("--alpha", type=float, nargs="+", metavar="A",
+                        help="run models conditioned on α at each of these content weights, one row each "
+                             "(default: each model's own α; models with one fixed trade-off ignore it)")
     parser.add_argument("--write-clips", type=Path, metavar="DIR",
                         help="also write every clip's frames and affines.json under DIR")
 
@@ -93,19 +96,24 @@ def warping_error(frames: np.ndarray, affines: np.ndarray, border: int = BORDER)
     return float(mae.mean()), float(rmse.mean())
 
 
-def _model_method(spec: str, style: np.ndarray) -> Method:
-    """A model ([LABEL=]MODEL) that stylizes each frame at the frame's size."""
-    from strotss.bench.quality import split_label
+def _model_methods(spec: str, style: np.ndarray, alphas: list[float] | None) -> list[Method]:
+    """A model ([LABEL=]MODEL) that stylizes each frame at the frame's size, or one per --alpha for a model
+    conditioned on α (models with one fixed trade-off ignore --alpha)."""
+    from strotss.bench.quality import knob_points, split_label
     from strotss.student import Student
 
     label, model = split_label(spec)
     student = Student(model)
+    label = label or (Path(model).stem if Path(model).exists() else model)
 
-    def make(clip: Clip) -> np.ndarray:
-        size = max(clip.frames.shape[1:3])
-        return np.stack([student.stylize(frame, style, size) for frame in clip.frames])
+    def at(alpha: float | None) -> Method:
+        def make(clip: Clip) -> np.ndarray:
+            size = max(clip.frames.shape[1:3])
+            return np.stack([student.stylize(frame, style, size, alpha) for frame in clip.frames])
 
-    return Method(label or (Path(model).stem if Path(model).exists() else model), make)
+        return Method(label if alpha is None else f"{label} α={alpha:g}", make)
+
+    return [at(a) for a in knob_points(student, label, alphas)]
 
 
 def _images_method(spec: str) -> Method:
@@ -138,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     photos = photo_paths(args.photos)
     style = read_rgb(args.style or asset_path("style/pnst_vg_wheat_field.jpg"))
     methods = [Method("input", lambda clip: clip.frames)]
-    methods += [_model_method(spec, style) for spec in args.model]
+    methods += [m for spec in args.model for m in _model_methods(spec, style, args.alpha)]
     methods += [_images_method(spec) for spec in args.images]
     jobs = [(photo, motion) for photo in photos for motion in MOTIONS]
     for photo, motion in tqdm(jobs, desc="flicker", unit="clip"):

@@ -32,6 +32,8 @@ from strotss.method import TERMS
 if TYPE_CHECKING:
     import torch
 
+    from strotss.student import Student
+
 HELP = "score models, the teacher and other tools' images on two axes (photo kept, style reached) on held-out photos"
 DESCRIPTION = """\
 Stylize content photos with each method and score every output on two axes at once (embedded VGG19):
@@ -145,7 +147,6 @@ def split_label(spec: str) -> tuple[str, str]:
 def _model_methods(spec: str, size: int, alphas: list[float] | None) -> list[Method]:
     """A model ([LABEL=]MODEL) as a method, or one per --alpha for a model conditioned on α; a per-style model
     only answers pairs of the painting it learned."""
-    from strotss.errors import UserError
     from strotss.student import Student
 
     label, model = split_label(spec)
@@ -160,12 +161,20 @@ def _model_methods(spec: str, size: int, alphas: list[float] | None) -> list[Met
 
         return Method(label if alpha is None else f"{label} α={alpha:g}", make)
 
+    return [at(a) for a in knob_points(student, label, alphas)]
+
+
+def knob_points(student: Student, label: str, alphas: list[float] | None) -> list[float | None]:
+    """The content weights to run a model at: each of --alpha for a model conditioned on α (a UserError outside
+    its trained range), else its own (None)."""
+    from strotss.errors import UserError
+
     if not alphas or student.alpha_range is None:
-        return [at(None)]
+        return [None]
     lo, hi = student.alpha_range
     if any(not lo <= a <= hi for a in alphas):
         raise UserError(f"--alpha: {label} was trained for α from {lo:g} to {hi:g}; give values in that range")
-    return [at(a) for a in alphas]
+    return list(alphas)
 
 
 def _images_method(spec: str, photos: list[Path], paintings: list[str]) -> Method:
