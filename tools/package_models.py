@@ -55,22 +55,19 @@ def style_flag(painting: str) -> str:
     return "" if painting == "pnst_vg_wheat_field.jpg" else f" --data.style sample:style/{painting}"
 
 
-def keep_recipe(painting: str, title: str, steps: str, wall: str, hardware: str, temporal: bool = True) -> dict:
+def keep_recipe(painting: str, title: str, steps: str, wall: str, hardware: str) -> dict:
     """configs/per_style_keep.yaml from scratch: the tiny network conditioned on α, at the scale of use (issue 18),
-    with its temporal consistency term unless `temporal` is False (models trained before the config had it)."""
+    with its temporal consistency term (issue 19)."""
     return {"painting": painting, "style": title, "fp16": False,
             "training": {"data": ("96 photos of ../shared/data/content (licences in its MANIFEST.tsv), resized to 512 px "
                                   "long side (Lanczos), unscaled random 256 px crops, flips; the painting whole at 512 "
                                   "px; one content weight α per image drawn log-uniformly from 1 to 8"),
                          "held_out": HELD_OUT_PHOTOS, "config": "configs/per_style_keep.yaml",
                          "commands": ["strotss train fit --config configs/per_style_keep.yaml --data.content <photos>"
-                                      + style_flag(painting) + ("" if temporal else " --model.temporal_weight 0 --trainer.max_steps -1 "
-                                                                          "--trainer.max_time 00:01:10:00")],
+                                      + style_flag(painting)],
                          "steps": steps, "batch": 4, "hardware": hardware, "wall_time": wall},
             "licences": PER_STYLE_LICENCES + [f"style: {title}, public-domain artwork (strotss/assets/NOTICE)"]}
 
-
-CPU_AMX = "2 CPU cores (Intel Xeon with AMX and AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1"
 
 CPU_EPYC_SHARED = ("2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), two runs sharing them (one "
                    "thread each), bf16-mixed, torch 2.14.1")
@@ -79,10 +76,14 @@ KEEP_STEPS = ("1000 in four sittings resumed with --ckpt_path last (checkpoints/
               "300), steps 300-1000 under today's 1000-step cosine")
 KEEP_WALL = "about 3 h 5 min (07:59-09:12, 09:13-10:09, 10:16-10:43, 11:32-11:59 UTC, 2026-12-03)"
 
+CPU_EPYC = ("2 CPU cores (AMD EPYC with AVX512-BF16, the development machine), bf16-mixed, torch 2.14.1; steps "
+            "0-500 on one thread beside another training run, steps 500-1000 on both threads")
+WHEAT_STEPS = "1000 (the config's schedule) in two sittings resumed with --ckpt_path last (checkpoints/keep/)"
+WHEAT_WALL = "about 2 h 15 min (15:57-17:30 with a 15-minute pause, 17:50-18:31 UTC, 2026-12-03)"
+
 RECIPES = {
     "wheat_field": keep_recipe("pnst_vg_wheat_field.jpg", "Vincent van Gogh, Wheat Field with Cypresses (1889)",
-                               "1034 (the config's 70-minute limit; other jobs shared the cores for part of it)",
-                               "70 min", CPU_AMX, temporal=False),
+                               WHEAT_STEPS, WHEAT_WALL, CPU_EPYC),
     "starry_night": keep_recipe("pnst_vg_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)",
                                 KEEP_STEPS, KEEP_WALL, CPU_EPYC_SHARED),
     "arbitrary": {
