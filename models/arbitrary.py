@@ -23,6 +23,11 @@ EMBEDDED_PREFIX = "style_stats.extractor."
 # a zero head stays near zero and the code never starts to matter (measured on configs/arbitrary_keep.yaml: after
 # 100 steps |head| 0.0007 and body gradients ~1e-4, against 0.0105 and ~0.1 for a per-style run).
 HEAD_INIT_STD = 0.01
+# Likewise the code's modulations start small and different per painting, not at zero: a network whose features do
+# not depend on the painting can only lower the style loss of a random painting on average, so the content term
+# pulls it back to the identity (measured: the content term fell from 0.019 to 0.0016 in 40 steps with zero
+# modulations) before the code ever matters.
+MODS_INIT_STD = 0.02
 
 
 class ModulatedBlock(nn.Module):
@@ -85,7 +90,7 @@ class ArbitraryStyleNet(Network):
         self.ups = nn.ModuleList([ModulatedUp(c2, c1, separable), ModulatedUp(c1, c0, separable)])
         self.mod_sizes = [c2] * (4 * num_blocks) + [c1, c1, c0, c0]
         self.to_mods = nn.Linear(code_dim, sum(self.mod_sizes))
-        nn.init.zeros_(self.to_mods.weight)
+        nn.init.normal_(self.to_mods.weight, std=MODS_INIT_STD)
         nn.init.zeros_(self.to_mods.bias)
         self.head = conv(c0, 3)
         nn.init.normal_(self.head[-1].weight, std=HEAD_INIT_STD)

@@ -250,10 +250,10 @@ def test_named_choices_are_checked_from_python_and_by_the_cli(argument, value, c
 
 
 def test_a_fresh_arbitrary_network_trains_its_style_path_from_the_first_step() -> None:
-    """The objective's gradient at initialization reaches the style code's modulations and the body, not only the
-    output head (the code's own MLP follows from the second step, once the modulations are non-zero): with a zero
-    head, as per-style networks start, it would be exactly zero there, and training on a new painting every batch
-    stalled at the identity."""
+    """A fresh network already depends on the painting, and the objective's gradient at initialization reaches the
+    style code's MLP, its modulations and the body, not only the output head: with a zero head and zero
+    modulations, as per-style networks start, it would be exactly zero there, and training on a new painting every
+    batch stalled at the identity."""
     from strotss.losses import grid_positions
 
     module = StrotssModule(model="arbitrary", extractor_weights="random", n_style=64,
@@ -264,8 +264,10 @@ def test_a_fresh_arbitrary_network_trains_its_style_path_from_the_first_step() -
     batch = {"content": content, "style": style, "style_key": ["a", "b"], "positions": positions.expand(2, -1, -1)}
     output = module(content, style)
     assert 0 < (output - content).abs().mean() < 0.05  # starts near the photo
+    with torch.no_grad():
+        assert (module(content, 0.2 * style) - output).abs().mean() > 1e-5  # and depends on the painting (0 if not)
     total, _ = module.objective(batch, output)
     total.backward()
-    for part in (module.net.to_mods, module.net.blocks, module.net.ups):
+    for part in (module.net.style_mlp, module.net.to_mods, module.net.blocks, module.net.ups):
         grads = [p.grad for p in part.parameters() if p.grad is not None]
         assert grads and sum(float(g.norm()) for g in grads) > 0
