@@ -99,21 +99,18 @@ def warping_error(frames: np.ndarray, affines: np.ndarray, border: int = BORDER)
 def _model_methods(spec: str, style: np.ndarray, alphas: list[float] | None) -> list[Method]:
     """A model ([LABEL=]MODEL) that stylizes each frame at the frame's size, or one per --alpha for a model
     conditioned on α (models with one fixed trade-off ignore --alpha)."""
-    from strotss.bench.quality import knob_points, split_label
-    from strotss.student import Student
+    from strotss.bench.quality import model_rows
 
-    label, model = split_label(spec)
-    student = Student(model)
-    label = label or (Path(model).stem if Path(model).exists() else model)
+    student, rows = model_rows(spec, alphas)
 
-    def at(alpha: float | None) -> Method:
+    def at(alpha: float | None) -> Callable[[Clip], np.ndarray]:
         def make(clip: Clip) -> np.ndarray:
             size = max(clip.frames.shape[1:3])
             return np.stack([student.stylize(frame, style, size, alpha) for frame in clip.frames])
 
-        return Method(label if alpha is None else f"{label} α={alpha:g}", make)
+        return make
 
-    return [at(a) for a in knob_points(student, label, alphas)]
+    return [Method(label, at(alpha)) for label, alpha in rows]
 
 
 def _images_method(spec: str) -> Method:

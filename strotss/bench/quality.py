@@ -147,34 +147,34 @@ def split_label(spec: str) -> tuple[str, str]:
 def _model_methods(spec: str, size: int, alphas: list[float] | None) -> list[Method]:
     """A model ([LABEL=]MODEL) as a method, or one per --alpha for a model conditioned on α; a per-style model
     only answers pairs of the painting it learned."""
-    from strotss.student import Student
+    student, rows = model_rows(spec, alphas)
 
-    label, model = split_label(spec)
-    student = Student(model)
-    label = label or (Path(model).stem if Path(model).exists() else model)
-
-    def at(alpha: float | None) -> Method:
+    def at(alpha: float | None) -> Callable[[np.ndarray, np.ndarray, str, str], np.ndarray | None]:
         def make(content: np.ndarray, style: np.ndarray, photo: str, painting: str) -> np.ndarray | None:
             if student.style_name and student.style_name != painting:
                 return None
             return student.stylize(content, style, size, alpha)
 
-        return Method(label if alpha is None else f"{label} α={alpha:g}", make)
+        return make
 
-    return [at(a) for a in knob_points(student, label, alphas)]
+    return [Method(label, at(alpha)) for label, alpha in rows]
 
 
-def knob_points(student: Student, label: str, alphas: list[float] | None) -> list[float | None]:
-    """The content weights to run a model at: each of --alpha for a model conditioned on α (a UserError outside
-    its trained range), else its own (None)."""
+def model_rows(spec: str, alphas: list[float] | None) -> tuple[Student, list[tuple[str, float | None]]]:
+    """A model ([LABEL=]MODEL) loaded, and the (row label, content weight) pairs a bench runs it at: one per --alpha
+    for a model conditioned on α (a UserError outside its trained range), else its own α (None) under its label."""
     from strotss.errors import UserError
+    from strotss.student import Student
 
+    label, model = split_label(spec)
+    student = Student(model)
+    label = label or (Path(model).stem if Path(model).exists() else model)
     if not alphas or student.alpha_range is None:
-        return [None]
+        return student, [(label, None)]
     lo, hi = student.alpha_range
     if any(not lo <= a <= hi for a in alphas):
         raise UserError(f"--alpha: {label} was trained for α from {lo:g} to {hi:g}; give values in that range")
-    return list(alphas)
+    return student, [(f"{label} α={a:g}", a) for a in alphas]
 
 
 def _images_method(spec: str, photos: list[Path], paintings: list[str]) -> Method:
