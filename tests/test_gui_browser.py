@@ -60,6 +60,15 @@ def _upload_image(page, side: str, path: Path) -> None:
     page.locator(f"#{side}-editor input[type=file]").first.set_input_files(str(path))
 
 
+def _await_upload(page, side: str, size: tuple[int, int], timeout: float = 30.0) -> None:
+    """Wait for the upload event's message naming the image and its size, where Gradio fires it (a busy CPU can
+    take seconds); go on without it otherwise, since later steps check the image themselves."""
+    try:
+        page.locator("#message", has_text=f"{side} image {size[0]}×{size[1]} px").wait_for(timeout=timeout * 1000)
+    except playwright.TimeoutError:
+        pass
+
+
 def _upload_mask(page, side: str, path: Path) -> None:
     """Pick a file with one side's Load saved mask button, through the browser's file chooser."""
     with page.expect_file_chooser() as chooser:
@@ -116,10 +125,7 @@ def test_refine_with_uploaded_masks_in_browser(server, page, tmp_path):
         smaller = tmp_path / f"{side}.png"
         Image.open(asset_path(name)).resize(size).save(smaller)
         _upload_image(page, side, smaller)
-        try:  # the upload event's message, where Gradio fires it; the mask messages below check the upload either way
-            page.locator("#message", has_text=f"{side} image {size[0]}×{size[1]} px").wait_for(timeout=30000)
-        except playwright.TimeoutError:
-            pass
+        _await_upload(page, side, size)  # the mask messages below check the upload either way
 
     not_image = tmp_path / "notes.png"
     not_image.write_text("this is not a picture")
@@ -218,7 +224,7 @@ def test_bundled_list_replaces_only_on_a_choice(fresh, tmp_path):
     photo = tmp_path / "photo.png"
     Image.new("RGB", (300, 200), "gray").save(photo)
     _upload_image(page, "content", photo)
-    time.sleep(10)  # the editor takes the upload client-side with no event to wait for (slow on a busy CPU)
+    _await_upload(page, "content", (300, 200))
     _paint(page, "content")
     page.locator("#content-pick input").click()
     page.locator("h1").click()  # click away from the open list
