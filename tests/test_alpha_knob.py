@@ -135,7 +135,7 @@ def test_fresh_alpha_heads_leave_a_trained_arbitrary_network_as_it_was() -> None
     """FiLM heads start at zero: grafted onto trained weights, the α input changes nothing until trained; the same
     network with trained heads does move with α."""
     net = trained_like(create_model("arbitrary", **ARB_KWARGS))
-    x, code = torch.rand(2, 3, 40, 52), torch.randn(1, net.to_mods.in_features)
+    x, code = torch.rand(2, 3, 40, 52), torch.randn(1, net.code_width)
     with torch.no_grad():
         assert (net(x, code, alpha=1.0) - net(x, code, alpha=8.0)).abs().mean() > 1e-3
         fresh = create_model("arbitrary", **ARB_KWARGS).film.heads

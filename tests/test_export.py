@@ -127,7 +127,7 @@ def test_arbitrary_fp16_and_code_mixing(arbitrary, arbitrary_runtime):
     fp16 = stylizer.with_name("a16.onnx")
     onnx.save_model(to_fp16(onnx.load(stylizer)), fp16)
     x = np.random.default_rng(3).random((1, 3, 57, 61), dtype=np.float32)
-    codes = torch.randn(2, net.to_mods.in_features)
+    codes = torch.randn(2, net.code_width)
     with torch.no_grad():
         refs = [net(torch.from_numpy(x), codes[i: i + 1]).numpy() for i in range(2)]
     m16 = StyleModel(fp16)
@@ -184,3 +184,23 @@ def test_runtime_does_not_import_torch():
     code = ("import sys, strotss.export.runtime, strotss.export.video, strotss.export.scale, strotss.bench.onnx, "
             "strotss.commands.stylize; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_arbitrary_with_painting_statistics_exports_and_matches_torch(tmp_path):
+    """adain, colour_base, normalized_code: the code carries the bottleneck statistics and the colour moments;
+    ONNX Runtime's style encoder gives the same code, and its stylizer (matrix roots by Newton-Schulz) the same
+    picture."""
+    kwargs = {"style_encoder": "random", "code_dim": 8, "adain": True, "colour_base": True, "normalized_code": True}
+    net = perturb(create_model("arbitrary", **kwargs))
+    save_model(tmp_path / "s.pt", net, {"model_kwargs": kwargs})
+    style = (np.random.default_rng(4).random((70, 90, 3)) * 255).astype(np.uint8)
+    model = StyleModel(quiet_export(tmp_path / "s.pt", tmp_path / "s.onnx")[0])
+    code = model.encode_style(style)
+    x = np.random.default_rng(5).random((2, 3, 61, 75), dtype=np.float32)
+    with torch.no_grad():
+        ref_code = net.encode_style(torch.from_numpy(image_to_batch(style)))
+        ref = net(torch.from_numpy(x), ref_code).numpy()
+    assert code.shape == (1, net.code_width)
+    assert np.abs(code - ref_code.numpy()).max() < 1e-3 * max(1.0, float(ref_code.abs().max()))
+    assert np.abs(model(x, code=code) - ref).max() < 1e-3
+    assert np.abs(ref - x).mean() > 0.05

@@ -93,6 +93,45 @@ def test_arbitrary_strength_and_code_mixing(arbitrary):
         assert not torch.allclose(mid, arbitrary(x, codes[:1]), atol=1e-4)
 
 
+def test_arbitrary_with_statistics_reads_the_painting_from_its_first_step():
+    """adain and colour_base: at initialization the output already depends on the painting, the code carries the
+    bottleneck statistics and the colour moments, and with the head at zero the output is the recoloured photo."""
+    from strotss.models.colour import colour_stats, match_colours
+
+    torch.manual_seed(0)
+    net = create_model("arbitrary", style_encoder="random", code_dim=8, adain=True, colour_base=True).eval()
+    c2 = net.blocks[0].norm1.channels
+    red, blue = torch.zeros(1, 3, 48, 48), torch.zeros(1, 3, 48, 48)
+    red[:, 0], blue[:, 2] = 0.9, 0.8
+    red, blue = red + 0.1 * torch.rand_like(red), blue + 0.1 * torch.rand_like(blue)
+    codes = net.encode_style(torch.cat([red, blue]))
+    assert codes.shape == (2, 8 + 2 * c2 + 12) and net.code_width == codes.shape[1]
+    assert torch.allclose(codes[:, -12:], colour_stats(torch.cat([red, blue])))
+    x = torch.rand(1, 3, 40, 36)
+    with torch.no_grad():
+        to_red, to_blue = net(x, codes[:1]), net(x, codes[1:])
+        assert to_red[:, 0].mean() > to_blue[:, 0].mean() + 0.3 and to_blue[:, 2].mean() > to_red[:, 2].mean() + 0.3
+    net.train()(x, codes[:1]).mean().backward()
+    assert net.encoder[0][0][1].weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        torch.nn.init.zeros_(net.head[-1].weight)
+        assert torch.allclose(net.eval()(x, codes[:1]), match_colours(x, codes[:1, -12:]).clamp(1e-3, 1 - 1e-3),
+                              atol=1e-5)
+
+
+def test_normalized_code_stays_standardized_whatever_the_style_encoders_scale():
+    """normalized_code: each code is standardized (mean 0, std 1), so a style MLP whose weights grow cannot blow the
+    modulations out of range (unnormalized, the code tripled in 100 steps and killed the last decoder stage)."""
+    torch.manual_seed(0)
+    net = create_model("arbitrary", style_encoder="random", code_dim=16, normalized_code=True).eval()
+    with torch.no_grad():
+        net.style_mlp[-1].weight.mul_(50.0)
+        codes = net.encode_style(torch.rand(3, 3, 40, 40))
+    assert torch.allclose(codes.mean(1), torch.zeros(3), atol=1e-4)
+    assert torch.allclose(codes.std(1, correction=0), torch.ones(3), atol=1e-3)
+    assert (codes[0] - codes[1]).abs().mean() > 1e-3
+
+
 def test_save_load_roundtrip_and_lightning_prefix(tmp_path):
     net = perturb(PerStyleNet(channels=(8, 16, 24), num_blocks=2))
     meta = {"model_kwargs": {"channels": (8, 16, 24), "num_blocks": 2}, "style_name": "mosaic", "train_size": 256}
