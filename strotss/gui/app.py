@@ -454,10 +454,12 @@ def wire(h: Handlers, sides: dict[str, Side], controls: Controls, results: Resul
         s.editor.upload(functools.partial(h.image_loaded, side), [s.editor, s.base, s.seen],
                         [s.view, results.status, s.seen, message], api_name=f"{side}_upload")
         # .change, not .input: a Dropdown sends input (and blur) whenever it loses focus, chosen or not, but change
-        # only when its value changes, by mouse or by keyboard; the list rests on CHOOSE between choices
+        # only when its value changes, by mouse or by keyboard; the list rests on CHOOSE between choices. No spinner:
+        # a bundled image loads in milliseconds, and the reset to CHOOSE fires a second change on the same outputs,
+        # whose overlapping loading states could leave the editor's spinner up (seen once in CI)
         s.pick.change(functools.partial(h.pick, side), [s.pick, s.editor, s.base, s.pending],
                       [s.editor, s.base, s.view, results.status, s.pick, s.pending, s.seen, message],
-                      api_name=f"{side}_pick")
+                      api_name=f"{side}_pick", show_progress="hidden")
         s.mask.upload(functools.partial(h.load_mask, side), [s.mask, s.editor, s.base],
                       [s.editor, s.base, results.status, message], api_name=f"{side}_mask")
     page = PageValues(sides["content"].editor, sides["style"].editor, sides["content"].base, sides["style"].base,
